@@ -1,0 +1,558 @@
+"""CS3ContentsManager: Jupyter's contents API on a CS3 storage.
+
+Every file operation Lab makes (open, save, autosave, rename, move, delete, new, copy,
+download, chunked upload, checkpoints) goes to the CS3 gateway and its data gateway
+through :class:`~mesh_zenodo.cs3.client.CS3Client`. The answers follow jupyter_server's
+own ``AsyncFileContentsManager`` (same models, same 400/404/409 cases); where that
+manager would answer 500 (a missing parent folder, a storage failure) this one answers
+with the CS3 error's 4xx/5xx status and message.
+
+Checkpoints are CS3 file versions: the storage keeps the previous content on every
+write, so "create checkpoint" costs nothing and "revert" restores a version.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import mimetypes
+import posixpath
+import time
+from datetime import datetime, timezone
+
+import nbformat
+from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.services.contents.checkpoints import AsyncCheckpoints
+from jupyter_server.services.contents.manager import AsyncContentsManager, copy_pat
+from tornado import web
+from traitlets import Instance, Int, Unicode, default
+
+from .cs3 import errors
+from .cs3.client import CS3Client, TusUpload
+from .cs3.errors import http_errors
+from cs3.storage.provider.v1beta1 import resources_pb2 as spr
+
+CONTAINER = spr.RESOURCE_TYPE_CONTAINER
+#: how long an unfinished chunked upload is remembered (Lab sends chunks back to back)
+UPLOAD_IDLE_SECONDS = 3600
+
+
+def _mtime(info: spr.ResourceInfo) -> datetime:
+    return datetime.fromtimestamp(info.mtime.seconds + info.mtime.nanos / 1e9, tz=timezone.utc)
+
+
+def _decode(content: str, format: str | None, path: str) -> bytes:
+    """The bytes of a file model's content, as jupyter_server decodes them."""
+    if format not in {"text", "base64"}:
+        raise web.HTTPError(400, "Must specify format of file contents as 'text' or 'base64'")
+    try:
+        if format == "text":
+            return content.encode("utf8")
+        return base64.b64decode(content.encode("ascii"), validate=True)
+    except Exception as e:
+        raise web.HTTPError(400, f"Encoding error saving {path}: {e}") from e
+
+
+class CS3ContentsManager(AsyncContentsManager):
+    """Jupyter contents on a CS3 storage (Reva or the embedded one)."""
+
+    client = Instance(CS3Client, help="The CS3 connection; configured as c.CS3Client.*")
+
+    @default("client")
+    def _default_client(self) -> CS3Client:
+        return CS3Client(parent=self, log=self.log)
+
+    root_path = Unicode(
+        "",
+        config=True,
+        help="The CS3 path that Lab's file browser shows as its root. Default: the user's home (GetHome).",
+    )
+    max_open_size = Int(
+        256 << 20,
+        config=True,
+        help="Largest file (bytes) opened into Lab's editor; larger files are downloaded, not opened.",
+    )
+
+    @default("checkpoints_class")
+    def _checkpoints_class_default(self):
+        return CS3Checkpoints
+
+    @default("files_handler_class")
+    def _files_handler_class_default(self):
+        return CS3FilesHandler
+
+    @default("files_handler_params")
+    def _files_handler_params_default(self):
+        return {}
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._uploads: dict[str, tuple[TusUpload, float]] = {}
+        self._root: str | None = None
+
+    # ------------------------------------------------------------------ paths
+
+    async def cs3_path(self, path: str) -> str:
+        """The CS3 path of a Jupyter API path; refuses paths that leave the root."""
+        if "\0" in path:
+            raise web.HTTPError(400, "Invalid path: it contains a NUL character")
+        path = path.strip("/")
+        normalized = posixpath.normpath(path) if path else ""
+        if normalized == ".":
+            normalized = ""
+        if normalized == ".." or normalized.startswith("../"):
+            raise web.HTTPError(404, f"{path} is outside root contents directory")
+        if self._root is None:
+            with http_errors():
+                self._root = (self.root_path or await self.client.get_home()).rstrip("/") or "/"
+        return posixpath.join(self._root, normalized) if normalized else self._root
+
+    @staticmethod
+    def _hidden(path: str) -> bool:
+        return any(part.startswith(".") for part in path.strip("/").split("/") if part)
+
+    async def _stat(self, path: str, four_o_four: str) -> spr.ResourceInfo | None:
+        cs3 = await self.cs3_path(path)
+        with http_errors():
+            try:
+                return await self.client.stat(cs3)
+            except errors.NotFound:
+                if four_o_four:
+                    raise web.HTTPError(404, four_o_four) from None
+                return None
+
+    # ------------------------------------------------------------------ existence
+
+    async def dir_exists(self, path: str) -> bool:
+        info = await self._stat(path, "")
+        return info is not None and info.type == CONTAINER
+
+    async def file_exists(self, path: str = "") -> bool:
+        info = await self._stat(path, "")
+        return info is not None and info.type != CONTAINER
+
+    async def exists(self, path: str) -> bool:
+        return await self._stat(path, "") is not None
+
+    async def is_hidden(self, path: str) -> bool:
+        return self._hidden(path)
+
+    # ------------------------------------------------------------------ models
+
+    def _base_model(self, path: str, info: spr.ResourceInfo) -> dict:
+        last_modified = _mtime(info)
+        return {
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "last_modified": last_modified,
+            # CS3 has no creation time; the first write is the best we know
+            "created": last_modified,
+            "content": None,
+            "format": None,
+            "mimetype": None,
+            "size": info.size,
+            "writable": bool(info.permission_set.initiate_file_upload),
+            "hash": None,
+            "hash_algorithm": None,
+        }
+
+    def _model_from_info(self, path: str, info: spr.ResourceInfo, type: str | None = None) -> dict:
+        """A content-less model straight from a ResourceInfo (no extra round trip)."""
+        model = self._base_model(path, info)
+        if info.type == CONTAINER:
+            model.update(type="directory", size=None)
+        elif type == "notebook" or (type is None and path.endswith(".ipynb")):
+            model["type"] = "notebook"
+        else:
+            model.update(type="file", mimetype=mimetypes.guess_type(path)[0])
+        return model
+
+    async def get(self, path, content=True, type=None, format=None, require_hash=False):
+        path = path.strip("/")
+        info = await self._stat(path, f"No such file or directory: {path}")
+        if not self.allow_hidden and self._hidden(path):
+            self.log.info("Refusing to serve hidden file or directory %r, via 404 Error", path)
+            raise web.HTTPError(404, f"file or directory does not exist: {path!r}")
+        if info.type == CONTAINER:
+            if type not in (None, "directory"):
+                raise web.HTTPError(400, f"{path} is a directory, not a {type}", reason="bad type")
+            model = await self._dir_model(path, info, content)
+        else:
+            if type == "directory":
+                raise web.HTTPError(400, f"{path} is not a directory", reason="bad type")
+            model = self._model_from_info(path, info, type)
+            raw = None
+            if content:
+                raw = await self._read(path)
+                if model["type"] == "notebook":
+                    self._fill_notebook(model, raw, path)
+                else:
+                    self._fill_file(model, raw, format, path)
+            if require_hash:
+                model.update(await self._hash(path, info, raw))
+        self.emit(data={"action": "get", "path": path})
+        return model
+
+    async def _dir_model(self, path: str, info: spr.ResourceInfo, content: bool) -> dict:
+        model = self._model_from_info(path, info)
+        if content:
+            with http_errors():
+                children = await self.client.list_container(await self.cs3_path(path))
+            listing = []
+            for child in children:
+                name = child.name or posixpath.basename(child.path)
+                if not self.should_list(name) or (not self.allow_hidden and name.startswith(".")):
+                    continue
+                listing.append(self._model_from_info(f"{path}/{name}" if path else name, child))
+            model["content"] = listing
+            model["format"] = "json"
+        return model
+
+    async def _read(self, path: str) -> bytes:
+        with http_errors():
+            return await self.client.read_bytes(await self.cs3_path(path), max_size=self.max_open_size)
+
+    def _fill_file(self, model: dict, raw: bytes, format: str | None, path: str) -> None:
+        if format == "text" or format is None:
+            try:
+                content, format = raw.decode("utf8"), "text"
+            except UnicodeError:
+                if format == "text":
+                    raise web.HTTPError(400, f"{path} is not UTF-8 encoded", reason="bad format") from None
+                content, format = base64.b64encode(raw).decode("ascii"), "base64"
+        else:
+            content, format = base64.b64encode(raw).decode("ascii"), "base64"
+        if model["mimetype"] is None:
+            model["mimetype"] = {"text": "text/plain", "base64": "application/octet-stream"}[format]
+        model.update(content=content, format=format)
+
+    def _fill_notebook(self, model: dict, raw: bytes, path: str) -> None:
+        validation_error: dict = {}
+        try:
+            nb = nbformat.reads(raw.decode("utf8"), as_version=4, capture_validation_error=validation_error)
+        except Exception as e:
+            raise web.HTTPError(400, f"Unreadable Notebook: {path} {e!r}") from e
+        self.mark_trusted_cells(nb, path)
+        model["content"] = nb
+        model["format"] = "json"
+        self.validate_notebook_model(model, validation_error)
+
+    async def _hash(self, path: str, info: spr.ResourceInfo, raw: bytes | None) -> dict:
+        """The storage's checksum when it has one; else an MD5 computed while streaming."""
+        if info.checksum.sum and info.checksum.type == spr.RESOURCE_CHECKSUM_TYPE_MD5:
+            return {"hash": info.checksum.sum.lower(), "hash_algorithm": "md5"}
+        digest = hashlib.md5()
+        if raw is not None:
+            digest.update(raw)
+        else:
+            with http_errors():
+                async with self.client.download(await self.cs3_path(path)) as (_, chunks):
+                    async for chunk in chunks:
+                        digest.update(chunk)
+        return {"hash": digest.hexdigest(), "hash_algorithm": "md5"}
+
+    # ------------------------------------------------------------------ save
+
+    async def save(self, model, path=""):
+        path = path.strip("/")
+        chunk = model.get("chunk", None)
+        if chunk is not None:
+            return await self._save_chunk(model, path, chunk)
+
+        self.run_pre_save_hooks(model=model, path=path)
+        if "type" not in model:
+            raise web.HTTPError(400, "No file type provided")
+        if "content" not in model and model["type"] != "directory":
+            raise web.HTTPError(400, "No file content provided")
+        cs3 = await self.cs3_path(path)
+        if not path:
+            raise web.HTTPError(400, "Cannot save over the root folder")
+
+        validation_error: dict = {}
+        with http_errors():
+            if model["type"] == "notebook":
+                try:
+                    nb = nbformat.from_dict(model["content"])
+                    self.check_and_sign(nb, path)
+                    raw = nbformat.writes(nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error)
+                except Exception as e:
+                    raise web.HTTPError(400, f"Invalid notebook content for {path}: {e}") from e
+                await self.client.upload(cs3, raw.encode("utf8"))
+            elif model["type"] == "file":
+                await self.client.upload(cs3, _decode(model["content"], model.get("format"), path))
+            elif model["type"] == "directory":
+                await self._save_directory(cs3, path)
+            else:
+                raise web.HTTPError(400, f"Unhandled contents type: {model['type']}")
+
+        message = None
+        if model["type"] == "notebook":
+            self.validate_notebook_model(model, validation_error=validation_error)
+            message = model.get("message")
+        saved = await self.get(path, content=False)
+        if message:
+            saved["message"] = message
+        self.emit(data={"action": "save", "path": path})
+        return saved
+
+    async def _save_directory(self, cs3: str, path: str) -> None:
+        if not self.allow_hidden and self._hidden(path):
+            raise web.HTTPError(400, f"Cannot create hidden directory {path!r}")
+        info = await self.client.exists(cs3)
+        if info is None:
+            await self.client.create_container(cs3)
+        elif info.type != CONTAINER:
+            raise web.HTTPError(400, f"Not a directory: {path}")
+
+    async def _save_chunk(self, model: dict, path: str, chunk: int) -> dict:
+        """Lab's chunked upload (files over 1 MiB): each chunk is appended on the
+        storage over tus; the file appears, atomically, when chunk -1 arrives."""
+        if chunk == 1:
+            self.run_pre_save_hooks(model=model, path=path)
+        if model.get("type") != "file":
+            raise web.HTTPError(
+                400, f'File type "{model.get("type")}" is not supported for large file transfer'
+            )
+        if "content" not in model:
+            raise web.HTTPError(400, "No file content provided")
+        data = _decode(model["content"], model.get("format"), path)
+        cs3 = await self.cs3_path(path)
+        self._forget_idle_uploads()
+        last = chunk == -1
+        with http_errors():
+            entry = self._uploads.pop(path, None)
+            if chunk == 1 or (entry is None and last):
+                upload = await self.client.start_tus_upload(cs3)
+            elif entry is None:
+                raise web.HTTPError(
+                    400, f"Upload of {path} was interrupted (chunk {chunk} arrived without its predecessors); upload it again"
+                )
+            else:
+                upload = entry[0]
+            await self.client.append_tus_upload(upload, data, last=last)
+        if not last:
+            self._uploads[path] = (upload, time.monotonic())
+            # the file is not visible until the last chunk: describe the upload so far
+            now = datetime.now(tz=timezone.utc)
+            return {
+                "name": path.rsplit("/", 1)[-1], "path": path, "type": "file", "format": None,
+                "content": None, "mimetype": mimetypes.guess_type(path)[0], "size": upload.offset,
+                "last_modified": now, "created": now, "writable": True, "hash": None, "hash_algorithm": None,
+            }
+        saved = await self.get(path, content=False)
+        self.emit(data={"action": "save", "path": path})
+        return saved
+
+    def _forget_idle_uploads(self) -> None:
+        cutoff = time.monotonic() - UPLOAD_IDLE_SECONDS
+        for key in [k for k, (_, t) in self._uploads.items() if t < cutoff]:
+            del self._uploads[key]
+
+    # ------------------------------------------------------------------ delete, rename, copy
+
+    async def delete_file(self, path):
+        path = path.strip("/")
+        if not self.allow_hidden and self._hidden(path):
+            raise web.HTTPError(400, f"Cannot delete file or directory {path!r}")
+        info = await self._stat(path, f"File or directory does not exist: {path}")
+        if not info.permission_set.delete:
+            raise web.HTTPError(403, f"Permission denied: {path}")
+        with http_errors():
+            # the storage moves it to the recycle bin, like delete_to_trash
+            await self.client.delete(await self.cs3_path(path))
+
+    async def rename_file(self, old_path, new_path):
+        old_path, new_path = old_path.strip("/"), new_path.strip("/")
+        if new_path == old_path:
+            return
+        if not self.allow_hidden and (self._hidden(old_path) or self._hidden(new_path)):
+            raise web.HTTPError(400, f"Cannot rename file or directory {old_path!r}")
+        if await self.exists(new_path):
+            raise web.HTTPError(409, f"File already exists: {new_path}")
+        await self._stat(old_path, f"File or directory does not exist: {old_path}")
+        with http_errors():
+            await self.client.move(await self.cs3_path(old_path), await self.cs3_path(new_path))
+
+    async def copy(self, from_path, to_path=None):
+        """Copy a file or folder on the storage, streaming (never a whole file in memory)."""
+        path = from_path.strip("/")
+        from_dir, _, from_name = path.rpartition("/")
+        info = await self._stat(path, f"No such file or directory: {path}")
+        if not self.allow_hidden and self._hidden(path):
+            raise web.HTTPError(404, f"file or directory does not exist: {path!r}")
+        destination = from_dir if to_path is None else to_path.strip("/")
+        if await self.dir_exists(destination):
+            name = await self.increment_filename(copy_pat.sub(".", from_name), destination, insert="-Copy")
+            destination = f"{destination}/{name}" if destination else name
+        elif to_path is None:
+            raise web.HTTPError(404, f"No such directory: {destination}")
+        else:
+            parent = destination.rpartition("/")[0]
+            if not await self.dir_exists(parent):
+                raise web.HTTPError(404, f"No such parent directory: {parent} to copy file in")
+        with http_errors():
+            await self._copy_tree(await self.cs3_path(path), info, await self.cs3_path(destination))
+        model = await self.get(destination, content=False)
+        self.emit(data={"action": "copy", "path": destination, "source_path": from_path})
+        return model
+
+    async def _copy_tree(self, source: str, info: spr.ResourceInfo, destination: str) -> None:
+        if info.type == CONTAINER:
+            await self.client.create_container(destination)
+            for child in await self.client.list_container(source):
+                name = child.name or posixpath.basename(child.path)
+                await self._copy_tree(posixpath.join(source, name), child, posixpath.join(destination, name))
+            return
+        async with self.client.download(source) as (headers, chunks):
+            size = int(headers.get("Content-Length", info.size))
+            await self.client.upload(destination, chunks, size, if_not_exist=True)
+
+    def info_string(self) -> str:
+        return f"Serving notebooks from the CS3 storage at {self.client.gateway} as {self.client.username}"
+
+    async def get_kernel_path(self, path, model=None):
+        # kernels run on the Jupyter server's disk, not on the storage
+        return ""
+
+
+class CS3Checkpoints(AsyncCheckpoints):
+    """Checkpoints as CS3 file versions.
+
+    The current content is a checkpoint whose id is its etag; every earlier content the
+    storage kept is a checkpoint whose id is the version key. Creating a checkpoint
+    writes nothing: the storage keeps the content as a version when it is next
+    overwritten, under the same etag.
+    """
+
+    @property
+    def _cm(self) -> CS3ContentsManager:
+        return self.parent
+
+    @staticmethod
+    def _current(info: spr.ResourceInfo) -> dict:
+        return {"id": info.etag.strip('"'), "last_modified": _mtime(info)}
+
+    async def create_checkpoint(self, contents_mgr, path):
+        info = await contents_mgr._stat(path.strip("/"), f"No such file: {path}")
+        return self._current(info)
+
+    async def list_checkpoints(self, path):
+        info = await self._cm._stat(path.strip("/"), "")
+        if info is None or info.type == CONTAINER:
+            return []
+        with http_errors():
+            versions = await self._cm.client.list_file_versions(await self._cm.cs3_path(path))
+        checkpoints = [self._current(info)]
+        for version in sorted(versions, key=lambda v: v.mtime, reverse=True):
+            checkpoints.append(
+                {"id": version.key, "last_modified": datetime.fromtimestamp(version.mtime, tz=timezone.utc)}
+            )
+        return checkpoints
+
+    async def restore_checkpoint(self, contents_mgr, checkpoint_id, path):
+        info = await contents_mgr._stat(path.strip("/"), f"No such file: {path}")
+        if checkpoint_id == info.etag.strip('"'):
+            return  # the checkpoint is the current content
+        cs3 = await contents_mgr.cs3_path(path)
+        with http_errors():
+            versions = await contents_mgr.client.list_file_versions(cs3)
+            for version in versions:
+                if checkpoint_id in (version.key, version.etag.strip('"')):
+                    await contents_mgr.client.restore_file_version(cs3, version.key)
+                    return
+        raise web.HTTPError(404, f"Checkpoint does not exist: {path}@{checkpoint_id}")
+
+    async def delete_checkpoint(self, checkpoint_id, path):
+        raise web.HTTPError(400, "The storage keeps file versions; they cannot be deleted one by one")
+
+    async def rename_checkpoint(self, checkpoint_id, old_path, new_path):
+        pass  # versions move with the file on the storage
+
+    async def rename_all_checkpoints(self, old_path, new_path):
+        pass  # versions move with the file on the storage
+
+    async def delete_all_checkpoints(self, path):
+        pass  # versions go to the recycle bin with the file
+
+
+class CS3FilesHandler(JupyterHandler):
+    """``/files/<path>``: streams a file from the data gateway (downloads, images,
+    ``?download=1``), in bounded memory, with Range support."""
+
+    auth_resource = "contents"
+
+    @property
+    def content_security_policy(self) -> str:
+        # as jupyter_server's FilesHandler: confine scripts in served HTML/SVG
+        return super().content_security_policy + "; sandbox allow-scripts"
+
+    @web.authenticated
+    @authorized
+    async def head(self, path: str) -> None:
+        await self.get(path, include_body=False)
+
+    @web.authenticated
+    @authorized
+    async def get(self, path: str, include_body: bool = True) -> None:
+        self.check_xsrf_cookie()  # /files/ requests must originate from the same site
+        cm: CS3ContentsManager = self.contents_manager
+        path = path.strip("/")
+        if not cm.allow_hidden and cm._hidden(path):
+            raise web.HTTPError(404)
+        info = await cm._stat(path, f"No such file: {path}")
+        if info.type == CONTAINER:
+            raise web.HTTPError(400, f"{path} is a directory, not a file", reason="bad type")
+        name = path.rsplit("/", 1)[-1]
+        if self.get_argument("download", None):
+            self.set_attachment_header(name)
+        self.set_header("Content-Type", self._content_type(name))
+        self.set_header("Last-Modified", _mtime(info))
+        self.set_header("Accept-Ranges", "bytes")
+        if info.etag:
+            self.set_header("ETag", info.etag)
+        offset, length = self._range(info.size)
+        if offset is not None:
+            self.set_status(206)
+            self.set_header("Content-Range", f"bytes {offset}-{offset + length - 1}/{info.size}")
+            self.set_header("Content-Length", length)
+        else:
+            self.set_header("Content-Length", info.size)
+        if not include_body or info.size == 0 or length == 0:
+            return
+        with http_errors():
+            async with cm.client.download(await cm.cs3_path(path), offset=offset or 0, length=length) as (_, chunks):
+                async for chunk in chunks:
+                    self.write(chunk)
+                    await self.flush()
+
+    def _range(self, size: int) -> tuple[int | None, int | None]:
+        header = self.request.headers.get("Range", "")
+        if not header.startswith("bytes=") or "," in header:
+            return None, None
+        start_s, _, end_s = header[6:].partition("-")
+        try:
+            if start_s:
+                start = int(start_s)
+                end = min(int(end_s), size - 1) if end_s else size - 1
+            else:
+                start, end = max(size - int(end_s), 0), size - 1
+        except ValueError:
+            return None, None
+        if start >= size or end < start:
+            self.set_header("Content-Range", f"bytes */{size}")
+            raise web.HTTPError(416, "Requested range not satisfiable")
+        return start, end - start + 1
+
+    @staticmethod
+    def _content_type(name: str) -> str:
+        if name.lower().endswith(".ipynb"):
+            return "application/x-ipynb+json"
+        mime, encoding = mimetypes.guess_type(name)
+        if encoding == "gzip":
+            return "application/gzip"
+        if encoding is not None or mime is None:
+            return "application/octet-stream"
+        if mime == "text/plain":
+            return "text/plain; charset=UTF-8"
+        return mime

@@ -1,0 +1,482 @@
+"""CS3Client: the one place that speaks the CS3 protocol.
+
+gRPC (``grpc.aio``) to a CS3 ``GatewayAPI`` (Reva or the embedded storage) and HTTP
+(``aiohttp``) to its data gateway. Paths here are CS3 paths (``/home/a.ipynb``); the
+contents manager maps Jupyter paths onto them. Every failure leaves as a
+:class:`~mesh_zenodo.cs3.errors.CS3Error`.
+
+Configuration is traitlets (``c.CS3Client.gateway = ...``); the password may also come
+from the ``MESH_ZENODO_CS3_PASSWORD`` environment variable, which is removed from the
+environment as soon as it is read so that kernels never inherit it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterable, AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+import grpc
+import jwt
+from cs3.gateway.v1beta1 import gateway_api_pb2 as gw
+from cs3.gateway.v1beta1 import gateway_api_pb2_grpc as gw_grpc
+from cs3.identity.user.v1beta1 import resources_pb2 as user_res
+from cs3.identity.user.v1beta1 import user_api_pb2 as user_api
+from cs3.rpc.v1beta1 import code_pb2
+from cs3.storage.provider.v1beta1 import provider_api_pb2 as sp
+from cs3.storage.provider.v1beta1 import resources_pb2 as spr
+from cs3.types.v1beta1 import types_pb2
+from traitlets import Bool, Float, Int, Unicode, default
+from traitlets.config import LoggingConfigurable
+
+from . import errors
+
+PASSWORD_ENV = "MESH_ZENODO_CS3_PASSWORD"
+USER_ENV = "MESH_ZENODO_CS3_USER"
+GATEWAY_ENV = "MESH_ZENODO_CS3_GATEWAY"
+
+#: renew the access token when it has less than this many seconds left
+TOKEN_RENEW_MARGIN = 60
+
+
+def reference(path: str) -> spr.Reference:
+    return spr.Reference(path=path)
+
+
+@dataclass
+class TusUpload:
+    """An upload in progress over the ``tus`` protocol (Lab's chunked uploads)."""
+
+    path: str
+    endpoint: str
+    token: str
+    offset: int = 0
+
+
+@dataclass
+class UploadResult:
+    etag: str
+    file_id: str
+
+
+class CS3Client(LoggingConfigurable):
+    """An authenticated connection to a CS3 gateway and its data gateway."""
+
+    gateway = Unicode(
+        config=True,
+        help="HOST:PORT of the CS3 gateway (Reva's gatewaysvc). "
+        f"Default: ${GATEWAY_ENV}, else 127.0.0.1:19000 (the embedded storage).",
+    )
+
+    @default("gateway")
+    def _default_gateway(self) -> str:
+        return os.environ.get(GATEWAY_ENV, "127.0.0.1:19000")
+
+    username = Unicode(config=True, help=f"CS3 user to sign in as. Default: ${USER_ENV}, else einstein.")
+
+    @default("username")
+    def _default_username(self) -> str:
+        return os.environ.get(USER_ENV, "einstein")
+
+    password = Unicode(
+        config=True,
+        help=f"The CS3 user's password (client_secret). Default: ${PASSWORD_ENV}, which is "
+        "removed from the environment once read. Prefer a config file readable only by you.",
+    )
+
+    @default("password")
+    def _default_password(self) -> str:
+        return os.environ.pop(PASSWORD_ENV, "")
+
+    auth_type = Unicode("basic", config=True, help="CS3 auth type (Reva's auth provider name).")
+    tls = Bool(False, config=True, help="Use TLS for the gRPC channel to the gateway.")
+    root_certificates = Unicode(
+        "", config=True, help="PEM file of CA certificates for gRPC TLS and the data gateway (default: system CAs)."
+    )
+    embedded = Bool(
+        False, config=True, help="True when the gateway is the embedded storage started by `mesh-zenodo lab`."
+    )
+    chunk_size = Int(1 << 20, config=True, help="Bytes per chunk for streamed transfers.")
+    rpc_timeout = Float(30.0, config=True, help="Seconds before a gRPC call is abandoned.")
+    transfer_timeout = Float(
+        600.0, config=True, help="Seconds a data transfer may stall (no bytes moving) before it is abandoned."
+    )
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._channel: grpc.aio.Channel | None = None
+        self._stub: gw_grpc.GatewayAPIStub | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._token: str | None = None
+        self._token_exp: float = 0.0
+        self._user: user_res.User | None = None
+        self._auth_lock: asyncio.Lock | None = None
+        self._home: str | None = None
+
+    # ------------------------------------------------------------------ connection
+
+    def _gateway_stub(self) -> gw_grpc.GatewayAPIStub:
+        if self._stub is None:
+            options = [("grpc.max_receive_message_length", 64 << 20)]
+            if self.tls:
+                pem = open(self.root_certificates, "rb").read() if self.root_certificates else None
+                creds = grpc.ssl_channel_credentials(root_certificates=pem)
+                self._channel = grpc.aio.secure_channel(self.gateway, creds, options=options)
+            else:
+                self._channel = grpc.aio.insecure_channel(self.gateway, options=options)
+            self._stub = gw_grpc.GatewayAPIStub(self._channel)
+        return self._stub
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            ssl: object = None
+            if self.root_certificates:
+                import ssl as _ssl
+
+                ssl = _ssl.create_default_context(cafile=self.root_certificates)
+            timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.rpc_timeout, sock_read=self.transfer_timeout)
+            self._http = aiohttp.ClientSession(
+                timeout=timeout,
+                connector=aiohttp.TCPConnector(ssl=ssl, limit=16),
+                auto_decompress=False,
+                read_bufsize=self.chunk_size,
+            )
+        return self._http
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+        if self._channel is not None:
+            await self._channel.close()
+            self._channel = None
+            self._stub = None
+
+    # ------------------------------------------------------------------ auth
+
+    async def authenticate(self) -> user_res.User:
+        """Sign in with the configured credentials; returns the CS3 user."""
+        if self._auth_lock is None:
+            self._auth_lock = asyncio.Lock()
+        async with self._auth_lock:
+            return await self._authenticate()
+
+    async def _authenticate(self) -> user_res.User:
+        if not self.username:
+            raise errors.Unauthenticated("no CS3 user is configured (CS3Client.username)")
+        request = gw.AuthenticateRequest(type=self.auth_type, client_id=self.username, client_secret=self.password)
+        try:
+            response = await self._gateway_stub().Authenticate(request, timeout=self.rpc_timeout)
+        except grpc.aio.AioRpcError as err:
+            raise errors.from_grpc(err, f"signing in to {self.gateway} as {self.username}") from None
+        if response.status.code != code_pb2.CODE_OK:
+            raise errors.from_status(response.status, f"signing in to {self.gateway} as {self.username}")
+        self._token = response.token
+        self._user = response.user
+        try:
+            claims = jwt.decode(response.token, options={"verify_signature": False})
+            self._token_exp = float(claims.get("exp", time.time() + 3600))
+        except jwt.PyJWTError:
+            # an opaque token: renew it after a conservative hour
+            self._token_exp = time.time() + 3600
+        return response.user
+
+    async def _access_token(self) -> str:
+        if self._token is None or self._token_exp - time.time() < TOKEN_RENEW_MARGIN:
+            await self.authenticate()
+        assert self._token is not None
+        return self._token
+
+    @property
+    def user(self) -> user_res.User | None:
+        """The signed-in user, once :meth:`authenticate` succeeded."""
+        return self._user
+
+    # ------------------------------------------------------------------ calls
+
+    async def _call(self, method: str, request, action: str, path: str | None = None, *, check: bool = True):
+        """Call a GatewayAPI ``method``; renew the token once if the gateway refuses it."""
+        stub = self._gateway_stub()
+        for attempt in (1, 2):
+            token = await self._access_token()
+            try:
+                response = await getattr(stub, method)(
+                    request, metadata=(("x-access-token", token),), timeout=self.rpc_timeout
+                )
+            except grpc.aio.AioRpcError as err:
+                error = errors.from_grpc(err, action, path)
+                if isinstance(error, errors.Unauthenticated) and attempt == 1:
+                    self._token = None  # expired or revoked on the server side: sign in again
+                    continue
+                raise error from None
+            if check and response.status.code != code_pb2.CODE_OK:
+                raise errors.from_status(response.status, action, path)
+            return response
+        raise AssertionError("unreachable")
+
+    # ------------------------------------------------------------------ identity
+
+    async def whoami(self) -> user_res.User:
+        token = await self._access_token()
+        response = await self._call("WhoAmI", gw.WhoAmIRequest(token=token), "looking up the signed-in user")
+        return response.user
+
+    async def get_home(self) -> str:
+        if self._home is None:
+            response = await self._call("GetHome", sp.GetHomeRequest(), "looking up the home folder")
+            self._home = response.path.rstrip("/") or "/"
+        return self._home
+
+    async def get_user(self, user_id: user_res.UserId) -> user_res.User:
+        response = await self._call("GetUser", user_api.GetUserRequest(user_id=user_id), "looking up a user")
+        return response.user
+
+    async def get_user_by_claim(self, claim: str, value: str) -> user_res.User:
+        request = user_api.GetUserByClaimRequest(claim=claim, value=value)
+        response = await self._call("GetUserByClaim", request, f"looking up the user with {claim} {value!r}")
+        return response.user
+
+    async def find_users(self, query: str) -> list[user_res.User]:
+        request = user_api.FindUsersRequest(
+            filters=[user_api.Filter(type=user_api.Filter.TYPE_QUERY, query=query)]
+        )
+        response = await self._call("FindUsers", request, f"searching users for {query!r}")
+        return list(response.users)
+
+    # ------------------------------------------------------------------ namespace
+
+    async def stat(self, path: str, metadata_keys: tuple[str, ...] = ()) -> spr.ResourceInfo:
+        request = sp.StatRequest(ref=reference(path), arbitrary_metadata_keys=list(metadata_keys))
+        response = await self._call("Stat", request, f"reading {path}", path)
+        return response.info
+
+    async def exists(self, path: str) -> spr.ResourceInfo | None:
+        """The resource at ``path``, or None when there is none."""
+        try:
+            return await self.stat(path)
+        except errors.NotFound:
+            return None
+
+    async def list_container(self, path: str, metadata_keys: tuple[str, ...] = ()) -> list[spr.ResourceInfo]:
+        infos: list[spr.ResourceInfo] = []
+        page_token = ""
+        while True:
+            request = sp.ListContainerRequest(
+                ref=reference(path),
+                arbitrary_metadata_keys=list(metadata_keys),
+                page_size=1000,
+                page_token=page_token,
+            )
+            response = await self._call("ListContainer", request, f"listing {path}", path)
+            infos.extend(response.infos)
+            page_token = response.next_page_token
+            if not page_token:
+                return infos
+
+    async def create_container(self, path: str) -> None:
+        await self._call("CreateContainer", sp.CreateContainerRequest(ref=reference(path)), f"creating folder {path}", path)
+
+    async def touch_file(self, path: str) -> None:
+        await self._call("TouchFile", sp.TouchFileRequest(ref=reference(path)), f"creating {path}", path)
+
+    async def delete(self, path: str, lock_id: str = "") -> None:
+        await self._call("Delete", sp.DeleteRequest(ref=reference(path), lock_id=lock_id), f"deleting {path}", path)
+
+    async def move(self, source: str, destination: str, lock_id: str = "") -> None:
+        request = sp.MoveRequest(source=reference(source), destination=reference(destination), lock_id=lock_id)
+        await self._call("Move", request, f"moving {source} to {destination}", source)
+
+    async def set_arbitrary_metadata(self, path: str, metadata: dict[str, str]) -> None:
+        request = sp.SetArbitraryMetadataRequest(
+            ref=reference(path), arbitrary_metadata=spr.ArbitraryMetadata(metadata=metadata)
+        )
+        await self._call("SetArbitraryMetadata", request, f"setting metadata on {path}", path)
+
+    async def unset_arbitrary_metadata(self, path: str, keys: list[str]) -> None:
+        request = sp.UnsetArbitraryMetadataRequest(ref=reference(path), arbitrary_metadata_keys=keys)
+        await self._call("UnsetArbitraryMetadata", request, f"removing metadata from {path}", path)
+
+    async def get_quota(self, path: str) -> tuple[int, int]:
+        """(total_bytes, used_bytes) of the space holding ``path``."""
+        response = await self._call("GetQuota", gw.GetQuotaRequest(ref=reference(path)), f"reading the quota of {path}")
+        return response.total_bytes, response.used_bytes
+
+    # ------------------------------------------------------------------ versions and recycle bin
+
+    async def list_file_versions(self, path: str) -> list[spr.FileVersion]:
+        request = sp.ListFileVersionsRequest(ref=reference(path))
+        response = await self._call("ListFileVersions", request, f"listing versions of {path}", path)
+        return list(response.versions)
+
+    async def restore_file_version(self, path: str, key: str, lock_id: str = "") -> None:
+        request = sp.RestoreFileVersionRequest(ref=reference(path), key=key, lock_id=lock_id)
+        await self._call("RestoreFileVersion", request, f"restoring a version of {path}", path)
+
+    async def list_recycle(self, path: str) -> list[spr.RecycleItem]:
+        response = await self._call("ListRecycle", sp.ListRecycleRequest(ref=reference(path)), "listing the recycle bin")
+        return list(response.recycle_items)
+
+    async def restore_recycle_item(self, path: str, key: str, restore_path: str | None = None) -> None:
+        request = sp.RestoreRecycleItemRequest(ref=reference(path), key=key)
+        if restore_path:
+            request.restore_ref.CopyFrom(reference(restore_path))
+        await self._call("RestoreRecycleItem", request, "restoring from the recycle bin", restore_path)
+
+    async def purge_recycle(self, path: str, key: str = "") -> None:
+        request = sp.PurgeRecycleRequest(ref=reference(path), key=key)
+        await self._call("PurgeRecycle", request, "emptying the recycle bin")
+
+    # ------------------------------------------------------------------ data transfers
+
+    def _transfer_headers(self, token: str, access_token: str) -> dict[str, str]:
+        return {"X-Reva-Transfer": token, "x-access-token": access_token}
+
+    async def _initiate_upload(
+        self,
+        path: str,
+        protocol: str,
+        *,
+        size: int | None,
+        if_match: str | None,
+        if_not_exist: bool,
+        lock_id: str,
+    ):
+        request = sp.InitiateFileUploadRequest(ref=reference(path), lock_id=lock_id)
+        if if_match:
+            request.if_match = if_match
+        elif if_not_exist:
+            request.if_not_exist = True
+        if size is not None:
+            request.opaque.map["Upload-Length"].CopyFrom(
+                types_pb2.OpaqueEntry(decoder="plain", value=str(size).encode())
+            )
+        response = await self._call("InitiateFileUpload", request, f"uploading {path}", path)
+        for proto in response.protocols:
+            if proto.protocol == protocol:
+                return proto
+        offered = ", ".join(p.protocol for p in response.protocols) or "none"
+        raise errors.Unimplemented(f"uploading {path} failed: the gateway offers no {protocol} upload ({offered})")
+
+    async def upload(
+        self,
+        path: str,
+        body: bytes | AsyncIterable[bytes],
+        size: int | None = None,
+        *,
+        if_match: str | None = None,
+        if_not_exist: bool = False,
+        lock_id: str = "",
+    ) -> UploadResult:
+        """Write ``body`` (bytes, or an async iterable of chunks of ``size`` bytes in all)
+        to ``path`` with one streamed ``simple`` PUT. The storage swaps the file in
+        atomically; on any error the previous content is intact."""
+        if isinstance(body, (bytes, bytearray, memoryview)):
+            size = len(body)
+        if size is None:
+            raise errors.InvalidArgument(f"uploading {path} failed: the size must be known in advance")
+        proto = await self._initiate_upload(
+            path, "simple", size=size, if_match=if_match, if_not_exist=if_not_exist, lock_id=lock_id
+        )
+        headers = self._transfer_headers(proto.token, await self._access_token())
+        headers["Upload-Length"] = str(size)
+        headers["Content-Length"] = str(size)
+        headers["Content-Type"] = "application/octet-stream"
+        if lock_id:
+            headers["X-Lock-Id"] = lock_id
+        data = bytes(body) if isinstance(body, (bytearray, memoryview)) else body
+        return await self._send("PUT", proto.upload_endpoint, headers, data, f"uploading {path}", path)
+
+    async def start_tus_upload(
+        self, path: str, *, if_match: str | None = None, lock_id: str = ""
+    ) -> TusUpload:
+        """Open an upload whose length is known only at its end (Lab's chunked uploads)."""
+        proto = await self._initiate_upload(path, "tus", size=None, if_match=if_match, if_not_exist=False, lock_id=lock_id)
+        return TusUpload(path=path, endpoint=proto.upload_endpoint, token=proto.token)
+
+    async def append_tus_upload(self, upload: TusUpload, chunk: bytes, *, last: bool) -> UploadResult | None:
+        """Append ``chunk`` at the upload's offset; ``last`` declares the final length
+        and completes the upload (the file appears atomically)."""
+        headers = self._transfer_headers(upload.token, await self._access_token())
+        headers.update(
+            {
+                "Tus-Resumable": "1.0.0",
+                "Upload-Offset": str(upload.offset),
+                "Content-Type": "application/offset+octet-stream",
+                "Content-Length": str(len(chunk)),
+            }
+        )
+        if last:
+            headers["Upload-Length"] = str(upload.offset + len(chunk))
+        result = await self._send("PATCH", upload.endpoint, headers, chunk, f"uploading {upload.path}", upload.path)
+        upload.offset += len(chunk)
+        return result if last else None
+
+    async def _send(self, method: str, url: str, headers: dict[str, str], data, action: str, path: str) -> UploadResult:
+        try:
+            async with self._session().request(method, url, headers=headers, data=data) as resp:
+                if resp.status >= 300:
+                    raise errors.from_http(resp.status, await resp.text(errors="replace"), action, path)
+                await resp.read()
+                return UploadResult(
+                    etag=resp.headers.get("OC-ETag") or resp.headers.get("ETag", ""),
+                    file_id=resp.headers.get("OC-FileId", ""),
+                )
+        except aiohttp.ClientError as err:
+            raise errors.Unavailable(f"{action} failed: the data gateway is unreachable ({type(err).__name__})", path=path) from None
+        except asyncio.TimeoutError:
+            raise errors.Unavailable(f"{action} failed: the data gateway timed out", path=path) from None
+
+    @asynccontextmanager
+    async def download(
+        self, path: str, *, offset: int = 0, length: int | None = None
+    ) -> AsyncIterator[tuple[dict[str, str], AsyncIterator[bytes]]]:
+        """Stream ``path`` (or a byte range of it): ``async with client.download(p) as
+        (headers, chunks): async for chunk in chunks: ...``. Memory stays bounded by
+        the chunk size, whatever the file size."""
+        request = sp.InitiateFileDownloadRequest(ref=reference(path))
+        response = await self._call("InitiateFileDownload", request, f"downloading {path}", path)
+        proto = next((p for p in response.protocols if p.protocol == "simple"), None)
+        if proto is None:
+            raise errors.Unimplemented(f"downloading {path} failed: the gateway offers no simple download")
+        headers = self._transfer_headers(proto.token, await self._access_token())
+        if offset or length is not None:
+            end = "" if length is None else str(offset + length - 1)
+            headers["Range"] = f"bytes={offset}-{end}"
+        action = f"downloading {path}"
+        try:
+            async with self._session().get(proto.download_endpoint, headers=headers) as resp:
+                if resp.status >= 300:
+                    raise errors.from_http(resp.status, await resp.text(errors="replace"), action, path)
+
+                async def chunks() -> AsyncIterator[bytes]:
+                    try:
+                        async for chunk in resp.content.iter_chunked(self.chunk_size):
+                            yield chunk
+                    except (aiohttp.ClientError, asyncio.TimeoutError):
+                        raise errors.Unavailable(f"{action} failed: the transfer broke off", path=path) from None
+
+                yield dict(resp.headers), chunks()
+        except aiohttp.ClientError as err:
+            raise errors.Unavailable(f"{action} failed: the data gateway is unreachable ({type(err).__name__})", path=path) from None
+
+    async def read_bytes(self, path: str, max_size: int | None = None) -> bytes:
+        """The whole content of a small file (notebooks, text): for the Jupyter model only.
+        Refuses files larger than ``max_size`` instead of filling memory."""
+        async with self.download(path) as (headers, chunks):
+            declared = int(headers.get("Content-Length", "0") or 0)
+            if max_size is not None and declared > max_size:
+                raise errors.TooLarge(
+                    f"{path} is {declared} bytes, more than the {max_size} bytes that can be opened "
+                    "in the editor; download it instead",
+                    path=path,
+                )
+            buf = bytearray()
+            async for chunk in chunks:
+                buf += chunk
+                if max_size is not None and len(buf) > max_size:
+                    raise errors.TooLarge(f"{path} is larger than {max_size} bytes; download it instead", path=path)
+            return bytes(buf)
