@@ -1,0 +1,6 @@
+/**
+ * Command ids of mesh-zenodo.
+ */
+export namespace CommandIDs {
+  export const openScienceMesh = 'mesh-zenodo:open-sciencemesh';
+}

@@ -1,0 +1,123 @@
+"""Lab in a real headless Chromium (Debian's chromium, driven by Playwright), on the
+embedded CS3 storage: the user sees the ScienceMesh panel, creates a notebook, and the
+notebook is on the storage."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+
+import nbformat
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def lab(storage, raw, tmp_path):
+    """`mesh-zenodo lab --gateway ...` as a user would start it, in a clean Jupyter environment."""
+    root = f"/home/ui-{uuid.uuid4().hex[:8]}"
+    raw.mkdir(root)
+    port = free_port()
+    env = dict(os.environ)
+    env.update(
+        MESH_ZENODO_CS3_PASSWORD="relativity",
+        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+        JUPYTER_DATA_DIR=str(tmp_path / "data"),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+    )
+    log = open(tmp_path / "lab.log", "wb")
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "mesh_zenodo.cli", "lab", "--gateway", storage.grpc_addr,
+            "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
+            "--ServerApp.password=", "--allow-root", f"--CS3ContentsManager.root_path={root}",
+            f"--ServerApp.root_dir={tmp_path}",
+        ],
+        env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=tmp_path,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/status", timeout=2)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError((tmp_path / "lab.log").read_text(errors="replace"))
+            time.sleep(0.3)
+    yield url, root, tmp_path
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
+
+
+def test_lab_shows_sciencemesh_panel_and_saves_notebook_on_cs3(lab, raw, storage):
+    url, root, tmp_path = lab
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        try:
+            page.goto(f"{url}/lab")
+            page.wait_for_selector(".jp-Launcher", timeout=60_000)
+
+            # the ScienceMesh panel shows who is signed in, and where
+            page.click('.jp-SideBar [title="ScienceMesh"]')
+            expect(page.locator(".mz-session-user")).to_contain_text("Albert Einstein", timeout=20_000)
+            expect(page.locator(".mz-session-user")).to_contain_text("einstein@cernbox.cern.ch")
+            expect(page.locator(".mz-session-storage")).to_contain_text(storage.grpc_addr)
+            expect(page.locator(".mz-tab-myfiles")).to_be_visible()
+
+            # a new notebook from the launcher is a file on the CS3 storage
+            page.click('.jp-LauncherCard[data-category="Notebook"]')
+            page.wait_for_selector(".jp-NotebookPanel .jp-Cell .cm-content", timeout=30_000)
+            deadline = time.monotonic() + 20
+            while raw.stat(f"{root}/Untitled.ipynb") is None and time.monotonic() < deadline:
+                time.sleep(0.3)
+            assert raw.stat(f"{root}/Untitled.ipynb") is not None
+
+            # what the user types and saves is what the storage holds
+            page.click(".jp-NotebookPanel .jp-Cell .cm-content")
+            page.keyboard.type("answer = 42")
+            page.keyboard.press("Control+s")
+            # Lab asks to rename an untitled notebook on its first save: keep the name
+            page.locator(".jp-Dialog .jp-mod-accept").click(timeout=10_000)
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                nb = nbformat.reads(raw.read(f"{root}/Untitled.ipynb").decode(), as_version=4)
+                if nb.cells and nb.cells[0].source == "answer = 42":
+                    break
+                time.sleep(0.3)
+            assert nb.cells[0].source == "answer = 42"
+
+            # and Lab's file browser (My Files) lists it
+            expect(page.locator(".mz-tab-myfiles-browser .jp-DirListing-item", has_text="Untitled.ipynb")).to_be_visible(
+                timeout=20_000
+            )
+        finally:
+            page.screenshot(path=str(tmp_path / "lab.png"))
+            browser.close()
+
