@@ -110,7 +110,7 @@ class CS3ContentsManager(AsyncContentsManager):
 
     @staticmethod
     def _hidden(path: str) -> bool:
-        return any(part.startswith(".") for part in path.strip("/").split("/") if part)
+        return any(part.startswith(".") for part in path.strip("/").split("/") if part not in ("", ".", ".."))
 
     async def _stat(self, path: str, four_o_four: str) -> spr.ResourceInfo | None:
         cs3 = await self.cs3_path(path)
@@ -220,9 +220,9 @@ class CS3ContentsManager(AsyncContentsManager):
             except UnicodeError:
                 if format == "text":
                     raise web.HTTPError(400, f"{path} is not UTF-8 encoded", reason="bad format") from None
-                content, format = base64.b64encode(raw).decode("ascii"), "base64"
+                content, format = base64.encodebytes(raw).decode("ascii"), "base64"
         else:
-            content, format = base64.b64encode(raw).decode("ascii"), "base64"
+            content, format = base64.encodebytes(raw).decode("ascii"), "base64"
         if model["mimetype"] is None:
             model["mimetype"] = {"text": "text/plain", "base64": "application/octet-stream"}[format]
         model.update(content=content, format=format)
@@ -278,7 +278,8 @@ class CS3ContentsManager(AsyncContentsManager):
                     raw = nbformat.writes(nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error)
                 except Exception as e:
                     raise web.HTTPError(400, f"Invalid notebook content for {path}: {e}") from e
-                await self.client.upload(cs3, raw.encode("utf8"))
+                # as nbformat.write does: the file ends with a newline
+                await self.client.upload(cs3, (raw if raw.endswith("\n") else raw + "\n").encode("utf8"))
             elif model["type"] == "file":
                 await self.client.upload(cs3, _decode(model["content"], model.get("format"), path))
             elif model["type"] == "directory":

@@ -23,7 +23,9 @@ async def expect_error(fetch, *args, status, **kwargs):
     with pytest.raises(HTTPClientError) as e:
         await fetch(*args, **kwargs)
     assert e.value.code == status, e.value
-    payload = json.loads(e.value.response.body.decode())
+    text = e.value.response.body.decode()
+    # jupyter_server answers a GET of a missing path with a plain sentence, the rest as JSON
+    payload = json.loads(text) if e.value.response.headers.get("Content-Type") == "application/json" and text.startswith("{") else {"message": text}
     assert payload["message"], payload
     return payload
 
@@ -160,7 +162,9 @@ async def test_download_streams_with_range(jp_fetch, raw, cs3_root):
     assert "attachment" in whole.headers["Content-Disposition"]
     part = await jp_fetch("files", "blob.bin", headers={"Range": "bytes=100-199"})
     assert part.code == 206 and part.body == data[100:200]
-    await expect_error(jp_fetch, "files", "blob.bin", headers={"Range": "bytes=999999-"}, status=416)
+    with pytest.raises(HTTPClientError) as e:
+        await jp_fetch("files", "blob.bin", headers={"Range": "bytes=999999-"})
+    assert e.value.code == 416
 
 
 @pytest.mark.parametrize(

@@ -88,10 +88,6 @@ class CS3Client(LoggingConfigurable):
         "removed from the environment once read. Prefer a config file readable only by you.",
     )
 
-    @default("password")
-    def _default_password(self) -> str:
-        return os.environ.pop(PASSWORD_ENV, "")
-
     auth_type = Unicode("basic", config=True, help="CS3 auth type (Reva's auth provider name).")
     tls = Bool(False, config=True, help="Use TLS for the gRPC channel to the gateway.")
     root_certificates = Unicode(
@@ -108,6 +104,10 @@ class CS3Client(LoggingConfigurable):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
+        # read once, then gone from the environment that kernels and subprocesses inherit
+        env_password = os.environ.pop(PASSWORD_ENV, None)
+        if env_password and not self.password:
+            self.password = env_password
         self._channel: grpc.aio.Channel | None = None
         self._stub: gw_grpc.GatewayAPIStub | None = None
         self._http: aiohttp.ClientSession | None = None

@@ -1,0 +1,5 @@
+"""``python -m mesh_zenodo.storage``."""
+
+from . import main
+
+raise SystemExit(main())
