@@ -15,9 +15,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 DEFAULT_GRPC = "127.0.0.1:19000"
@@ -38,25 +36,18 @@ def _gateway_answers(address: str) -> bool:
         return True
 
 
-def _start_embedded_storage(root: Path) -> subprocess.Popen | None:
-    """Start the embedded storage on the default ports, or reuse the one already there."""
-    if _gateway_answers(DEFAULT_GRPC):
-        print(f"mesh-zenodo: using the CS3 storage already running at {DEFAULT_GRPC}", file=sys.stderr)
+def _start_embedded_storage(root: Path, grpc_addr: str, http_addr: str):
+    """Start the embedded storage, or reuse the one already serving at ``grpc_addr``."""
+    from .storage.launcher import spawn
+
+    if _gateway_answers(grpc_addr):
+        print(f"mesh-zenodo: using the CS3 storage already running at {grpc_addr}", file=sys.stderr)
         return None
     root.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mesh_zenodo.storage", "--root", str(root), "--grpc", DEFAULT_GRPC, "--http", DEFAULT_HTTP],
-        stdin=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"mesh-zenodo: the embedded storage exited with code {process.returncode}")
-        if _gateway_answers(DEFAULT_GRPC):
-            return process
-        time.sleep(0.2)
-    process.terminate()
-    raise SystemExit("mesh-zenodo: the embedded storage did not start within 30 s")
+    try:
+        return spawn(root, grpc_addr, http_addr, echo=True)
+    except RuntimeError as err:
+        raise SystemExit(f"mesh-zenodo: {err}") from None
 
 
 def _demo_password(username: str) -> str | None:
@@ -90,8 +81,8 @@ def lab(args: argparse.Namespace, jupyter_args: list[str]) -> int:
     storage = None
     if embedded:
         root = Path(args.storage_root or Path(jupyter_data_dir()) / "mesh-zenodo" / "storage")
-        storage = _start_embedded_storage(root)
-    gateway = args.gateway or DEFAULT_GRPC
+        storage = _start_embedded_storage(root, args.storage_grpc, args.storage_http)
+    gateway = args.gateway or args.storage_grpc
 
     config = Config()
     config.ServerApp.contents_manager_class = "mesh_zenodo.contents.CS3ContentsManager"
@@ -105,8 +96,7 @@ def lab(args: argparse.Namespace, jupyter_args: list[str]) -> int:
         serverapp.start()
     finally:
         if storage is not None:
-            storage.terminate()
-            storage.wait(timeout=30)
+            storage.stop()
     return 0
 
 
@@ -131,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     lab_parser.add_argument(
         "--storage-root", metavar="DIR", help="data folder of the embedded storage (default: in Jupyter's data directory)"
     )
+    lab_parser.add_argument("--storage-grpc", metavar="HOST:PORT", default=DEFAULT_GRPC, help=argparse.SUPPRESS)
+    lab_parser.add_argument("--storage-http", metavar="HOST:PORT", default=DEFAULT_HTTP, help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args(argv)
     return lab(args, rest)
 

@@ -21,6 +21,7 @@ import time
 from datetime import datetime, timezone
 
 import nbformat
+import pybase64
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.services.contents.checkpoints import AsyncCheckpoints
@@ -49,7 +50,7 @@ def _decode(content: str, format: str | None, path: str) -> bytes:
     try:
         if format == "text":
             return content.encode("utf8")
-        return base64.b64decode(content.encode("ascii"), validate=True)
+        return pybase64.b64decode(content.encode("ascii"))
     except Exception as e:
         raise web.HTTPError(400, f"Encoding error saving {path}: {e}") from e
 
@@ -523,9 +524,13 @@ class CS3FilesHandler(JupyterHandler):
             return
         with http_errors():
             async with cm.client.download(await cm.cs3_path(path), offset=offset or 0, length=length) as (_, chunks):
+                pending = 0
                 async for chunk in chunks:
                     self.write(chunk)
-                    await self.flush()
+                    pending += len(chunk)
+                    if pending >= cm.client.chunk_size:  # flush in large writes, wait for the socket
+                        pending = 0
+                        await self.flush()
 
     def _range(self, size: int) -> tuple[int | None, int | None]:
         header = self.request.headers.get("Range", "")

@@ -10,109 +10,19 @@ Plain helpers, not fixtures: wrap them in fixtures where needed::
 from __future__ import annotations
 
 import os
-import re
-import signal
 import socket
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from mesh_zenodo.storage.launcher import StorageProcess, spawn, storage_command  # noqa: F401
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-READY_RE = re.compile(
-    r"^mesh-zenodo storage: gRPC on (?P<grpc>\S+), data gateway on http://(?P<http>\S+), root (?P<root>.+)$"
-)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
-
-
-class StorageProcess:
-    """A running storage: ``grpc_addr`` / ``http_addr`` are ``HOST:PORT``."""
-
-    def __init__(self, process: subprocess.Popen, root: Path):
-        self.process = process
-        self.root = root
-        self.grpc_addr = ""
-        self.http_addr = ""
-        self.startup_seconds = 0.0
-        self._lines: list[str] = []
-        self._ready = threading.Event()
-        self._reader = threading.Thread(target=self._read_stderr, daemon=True)
-        self._reader.start()
-
-    @property
-    def http_url(self) -> str:
-        return f"http://{self.http_addr}"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def output(self) -> str:
-        """Everything the storage wrote to stderr so far."""
-        return "".join(self._lines)
-
-    def _read_stderr(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self._lines.append(line)
-            match = READY_RE.match(line.rstrip("\n"))
-            if match and not self._ready.is_set():
-                self.grpc_addr = match["grpc"]
-                self.http_addr = match["http"]
-                self._ready.set()
-        self._ready.set()  # EOF: wake up a waiter
-
-    def wait_ready(self, timeout: float) -> None:
-        if not self._ready.wait(timeout) or not self.grpc_addr:
-            self.process.kill()
-            self.process.wait(10)
-            raise RuntimeError(
-                f"storage did not become ready within {timeout:.0f} s "
-                f"(exit code {self.process.returncode}):\n{self.output}"
-            )
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
-        """Ask the storage to stop, wait for it and assert a clean exit (code 0)."""
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-                raise AssertionError(f"storage did not stop within {timeout:.0f} s after signal {sig}") from None
-        self._reader.join(5)
-        code = self.process.returncode
-        assert code == 0, f"storage exited with code {code}:\n{self.output}"
-        return code
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(10)
-
-
-def storage_command(root: Path, grpc_addr: str, http_addr: str, extra_args: Sequence[str] = ()) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "mesh_zenodo.storage",
-        "--root",
-        str(root),
-        "--grpc",
-        grpc_addr,
-        "--http",
-        http_addr,
-        *extra_args,
-    ]
 
 
 def storage_env() -> dict[str, str]:
@@ -124,26 +34,8 @@ def storage_env() -> dict[str, str]:
 
 
 def start_storage(root: Path, extra_args: Sequence[str] = (), *, timeout: float = 30.0) -> StorageProcess:
-    """Launch the storage on free loopback ports and wait for its ready line.
-
-    The ports are chosen by the kernel (``127.0.0.1:0``) and read back from the ready line,
-    so there is no race with other processes grabbing a "free" port.
-    """
-    root = Path(root)
-    process = subprocess.Popen(
-        storage_command(root, "127.0.0.1:0", "127.0.0.1:0", extra_args),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=storage_env(),
-        cwd=str(REPO_ROOT),
-    )
-    storage = StorageProcess(process, root)
-    started = time.monotonic()
-    storage.wait_ready(timeout)
-    storage.startup_seconds = time.monotonic() - started
-    return storage
+    """The storage on free loopback ports, running this source tree's code."""
+    return spawn(Path(root), extra_args=extra_args, timeout=timeout, env=storage_env())
 
 
 # ----------------------------------------------------------------------------------------
@@ -197,6 +89,16 @@ class StorageUser:
         from cs3.storage.provider.v1beta1 import provider_api_pb2 as sp
 
         return self.call("Stat", sp.StatRequest(ref=self.ref(target, relative), arbitrary_metadata_keys=list(keys)))
+
+    def info(self, target):
+        """The ResourceInfo at ``target``, or None when there is nothing there."""
+        from cs3.rpc.v1beta1 import code_pb2
+
+        res = self.stat(target)
+        if res.status.code == code_pb2.CODE_NOT_FOUND:
+            return None
+        assert res.status.code == code_pb2.CODE_OK, res.status
+        return res.info
 
     def stat_ok(self, target, relative: str = "", keys=()):
         from cs3.rpc.v1beta1 import code_pb2

@@ -13,6 +13,7 @@ import uuid
 
 import nbformat
 import pytest
+from cs3.rpc.v1beta1.code_pb2 import CODE_OK
 from jupyter_server.services.contents.filemanager import AsyncFileContentsManager
 from jupyter_core.utils import ensure_async
 from tornado.web import HTTPError
@@ -216,7 +217,7 @@ SCENARIOS = [
 @pytest.fixture
 def managers(tmp_path, storage, raw):
     root = f"/home/conf-{uuid.uuid4().hex[:10]}"
-    raw.mkdir(root)
+    assert raw.mkdir(root).status.code == CODE_OK
     local = AsyncFileContentsManager(root_dir=str(tmp_path))
     client = CS3Client(gateway=storage.grpc_addr, username="einstein", password=PASSWORDS["einstein"])
     cs3 = CS3ContentsManager(root_path=root, client=client)

@@ -15,6 +15,7 @@ import uuid
 
 import nbformat
 import pytest
+from cs3.rpc.v1beta1.code_pb2 import CODE_OK
 from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -39,7 +40,7 @@ def free_port() -> int:
 def lab(storage, raw, tmp_path):
     """`mesh-zenodo lab --gateway ...` as a user would start it, in a clean Jupyter environment."""
     root = f"/home/ui-{uuid.uuid4().hex[:8]}"
-    raw.mkdir(root)
+    assert raw.mkdir(root).status.code == CODE_OK
     port = free_port()
     env = dict(os.environ)
     env.update(
@@ -95,9 +96,9 @@ def test_lab_shows_sciencemesh_panel_and_saves_notebook_on_cs3(lab, raw, storage
             page.click('.jp-LauncherCard[data-category="Notebook"]')
             page.wait_for_selector(".jp-NotebookPanel .jp-Cell .cm-content", timeout=30_000)
             deadline = time.monotonic() + 20
-            while raw.stat(f"{root}/Untitled.ipynb") is None and time.monotonic() < deadline:
+            while raw.info(f"{root}/Untitled.ipynb") is None and time.monotonic() < deadline:
                 time.sleep(0.3)
-            assert raw.stat(f"{root}/Untitled.ipynb") is not None
+            assert raw.info(f"{root}/Untitled.ipynb") is not None
 
             # what the user types and saves is what the storage holds
             page.click(".jp-NotebookPanel .jp-Cell .cm-content")

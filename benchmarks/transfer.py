@@ -1,0 +1,259 @@
+"""Transfer benchmark: 1 GiB through the CS3 client and through the contents manager,
+against a raw baseline measured in the same run.
+
+* baseline up:   the same bytes copied on local disk (1 MiB reads and writes)
+* baseline down: the same bytes fetched over plain HTTP from loopback (http.server + requests)
+* client:        CS3Client.upload / download against the embedded storage
+* contents:      what Lab does: chunked PUT /api/contents (base64 JSON, 1 MiB chunks) and
+                 GET /files/ from a Jupyter server whose contents manager is CS3ContentsManager
+
+Prints MiB/s, the ratio to the baseline (target >= 0.7) and the memory growth of the
+server processes (storage, Jupyter; target < 100 MiB). Usage:
+
+    python benchmarks/transfer.py [--size-mib 1024]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from mesh_zenodo.cs3.client import CS3Client
+from mesh_zenodo.storage.launcher import spawn
+
+CHUNK = 1 << 20
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (peak) of a process, in bytes."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = int(value.split()[0]) * 1024
+    return out
+
+
+def reset_peak(pid: int) -> None:
+    # writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0)
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def timed(label: str, size: int, fn) -> float:
+    started = time.perf_counter()
+    fn()
+    seconds = time.perf_counter() - started
+    rate = size / seconds / 2**20
+    print(f"  {label:<34} {seconds:7.2f} s  {rate:8.1f} MiB/s", flush=True)
+    return rate
+
+
+def make_source(path: Path, size: int) -> str:
+    digest = hashlib.md5()
+    block = os.urandom(CHUNK)
+    with open(path, "wb") as f:
+        for i in range(size // CHUNK):
+            # vary each block a little so nothing can deduplicate it
+            piece = i.to_bytes(8, "little") + block[8:]
+            f.write(piece)
+            digest.update(piece)
+    return digest.hexdigest()
+
+
+def local_copy(src: Path, dst: Path) -> None:
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        while chunk := fin.read(CHUNK):
+            fout.write(chunk)
+
+
+def http_download(url: str, dst: Path) -> None:
+    with requests.get(url, stream=True, timeout=60) as r, open(dst, "wb") as f:
+        r.raise_for_status()
+        for chunk in r.iter_content(CHUNK):
+            f.write(chunk)
+
+
+async def client_upload(client: CS3Client, src: Path, path: str) -> None:
+    async def chunks():
+        with open(src, "rb") as f:
+            while chunk := f.read(CHUNK):
+                yield chunk
+
+    await client.upload(path, chunks(), src.stat().st_size)
+
+
+async def client_download(client: CS3Client, path: str, dst: Path) -> None:
+    with open(dst, "wb") as f:
+        async with client.download(path) as (_, chunks):
+            async for chunk in chunks:
+                f.write(chunk)
+
+
+def contents_upload(base: str, token: str, src: Path, name: str) -> float:
+    """Lab's chunked upload; returns the seconds spent waiting for the server (the
+    browser's base64 encoding is not the server's work and is not counted)."""
+    headers = {"Authorization": f"token {token}", "Content-Type": "application/json"}
+    size = src.stat().st_size
+    waited = 0.0
+    with requests.Session() as session, open(src, "rb") as f:
+        n, sent = 0, 0
+        while chunk := f.read(CHUNK):
+            n += 1
+            sent += len(chunk)
+            number = -1 if sent >= size else n
+            body = json.dumps(
+                {"type": "file", "format": "base64", "chunk": number, "name": name, "path": name,
+                 "content": base64.b64encode(chunk).decode("ascii")}
+            )
+            started = time.perf_counter()
+            r = session.put(f"{base}/api/contents/{name}", data=body, headers=headers, timeout=120)
+            waited += time.perf_counter() - started
+            r.raise_for_status()
+    return waited
+
+
+def contents_download(base: str, token: str, name: str, dst: Path) -> None:
+    http_download_with(f"{base}/files/{name}", {"Authorization": f"token {token}"}, dst)
+
+
+def http_download_with(url: str, headers: dict, dst: Path) -> None:
+    with requests.get(url, stream=True, timeout=120, headers=headers) as r, open(dst, "wb") as f:
+        r.raise_for_status()
+        for chunk in r.iter_content(CHUNK):
+            f.write(chunk)
+
+
+def md5_of(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def wait_http(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{url}: process exited with {process.returncode}")
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mib", type=int, default=1024)
+    args = parser.parse_args()
+    size = args.size_mib * CHUNK
+
+    with tempfile.TemporaryDirectory(prefix="mz-bench-") as tmp:
+        tmp = Path(tmp)
+        src, out = tmp / "source.bin", tmp / "out.bin"
+        print(f"transfer benchmark: {args.size_mib} MiB", flush=True)
+        expected = make_source(src, size)
+
+        storage = spawn(tmp / "storage")
+        http_port, jupyter_port = free_port(), free_port()
+        http_server = subprocess.Popen(
+            [sys.executable, "-m", "http.server", str(http_port), "--bind", "127.0.0.1", "--directory", str(tmp)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        token = os.urandom(16).hex()
+        env = dict(os.environ, MESH_ZENODO_CS3_PASSWORD="relativity", JUPYTER_RUNTIME_DIR=str(tmp / "rt"))
+        jupyter = subprocess.Popen(
+            [
+                sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={jupyter_port}",
+                "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", "--allow-root",
+                "--ServerApp.contents_manager_class=mesh_zenodo.contents.CS3ContentsManager",
+                f"--CS3Client.gateway={storage.grpc_addr}", "--CS3Client.username=einstein",
+                f"--ServerApp.root_dir={tmp}",
+            ],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp,
+        )
+        base = f"http://127.0.0.1:{jupyter_port}"
+        try:
+            wait_http(f"http://127.0.0.1:{http_port}/", http_server)
+            wait_http(f"{base}/api/status", jupyter)
+            servers = {"storage": storage.process.pid, "jupyter": jupyter.pid}
+            start_rss = {name: rss(pid)["VmRSS"] for name, pid in servers.items()}
+            for pid in servers.values():
+                reset_peak(pid)
+
+            print("baseline", flush=True)
+            base_up = timed("local disk copy", size, lambda: local_copy(src, out))
+            base_down = timed("plain HTTP GET from loopback", size, lambda: http_download(
+                f"http://127.0.0.1:{http_port}/source.bin", out))
+            assert md5_of(out) == expected
+
+            print("CS3 client", flush=True)
+            client = CS3Client(gateway=storage.grpc_addr, username="einstein", password="relativity")
+            loop = asyncio.new_event_loop()
+            client_up = timed("client upload", size, lambda: loop.run_until_complete(
+                client_upload(client, src, "/home/bench-client.bin")))
+            client_down = timed("client download", size, lambda: loop.run_until_complete(
+                client_download(client, "/home/bench-client.bin", out)))
+            assert md5_of(out) == expected
+            info = loop.run_until_complete(client.stat("/home/bench-client.bin"))
+            assert info.checksum.sum == expected
+            loop.run_until_complete(client.close())
+            loop.close()
+
+            print("contents manager (Lab's REST calls to a Jupyter server)", flush=True)
+            waited = contents_upload(base, token, src, "bench-contents.bin")
+            cm_up = size / waited / 2**20
+            print(f"  {'chunked PUT /api/contents':<34} {waited:7.2f} s  {cm_up:8.1f} MiB/s", flush=True)
+            cm_down = timed("GET /files/", size, lambda: contents_download(base, token, "bench-contents.bin", out))
+            assert md5_of(out) == expected
+
+            print("\nratios to the baseline (target >= 0.70)")
+            rows = [
+                ("client upload / local copy", client_up / base_up),
+                ("client download / plain HTTP", client_down / base_down),
+                ("contents upload / local copy", cm_up / base_up),
+                ("contents download / plain HTTP", cm_down / base_down),
+            ]
+            for label, ratio in rows:
+                print(f"  {label:<34} {ratio:5.2f}  {'ok' if ratio >= 0.7 else 'BELOW TARGET'}")
+            print("\nserver memory (target: growth < 100 MiB)")
+            for name, pid in servers.items():
+                mem = rss(pid)
+                growth = (mem["VmHWM"] - start_rss[name]) / 2**20
+                print(f"  {name:<10} start {start_rss[name] / 2**20:7.1f} MiB  peak {mem['VmHWM'] / 2**20:7.1f} MiB"
+                      f"  growth {growth:6.1f} MiB  {'ok' if growth < 100 else 'ABOVE TARGET'}")
+        finally:
+            for process in (jupyter, http_server):
+                process.terminate()
+                process.wait(timeout=30)
+            storage.stop()
+            shutil.rmtree(tmp / "storage", ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
