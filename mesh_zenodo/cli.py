@@ -96,7 +96,10 @@ def lab(args: argparse.Namespace, jupyter_args: list[str]) -> int:
         serverapp.start()
     finally:
         if storage is not None:
-            storage.stop()
+            try:
+                storage.stop()
+            except RuntimeError as err:
+                print(f"mesh-zenodo: {err}", file=sys.stderr)
     return 0
 
 

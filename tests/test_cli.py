@@ -69,7 +69,9 @@ def test_lab_starts_embedded_storage_and_stops_it(tmp_path):
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=60)
+    assert process.returncode == 0, log_path.read_text(errors="replace")
     assert not port_open(grpc_addr), "the embedded storage outlived Lab"
+    assert "Traceback" not in log_path.read_text(errors="replace")
     assert "mesh-zenodo storage: gRPC on" in log_path.read_text()
 
 

@@ -164,10 +164,25 @@ def from_grpc(err: grpc.RpcError, action: str, path: str | None = None) -> CS3Er
     cls = _BY_GRPC_CODE.get(code, Internal)
     details = err.details() if hasattr(err, "details") else None
     if cls is Unavailable:
-        return cls(f"{action} failed: the CS3 gateway is unreachable ({details or code})", path=path)
+        return cls(f"{action} failed: the CS3 gateway is unreachable ({_short_reason(details, code)})", path=path)
     if cls is Unauthenticated:
         return cls(f"{action} failed: the CS3 gateway refused the credentials ({details or code})", path=path)
     return cls(f"{action} failed: {details or code}", path=path)
+
+
+def _short_reason(details: str | None, code) -> str:
+    """A few words a user can act on, instead of gRPC's long connection diagnostics."""
+    text = (details or "").lower()
+    for needle, reason in (
+        ("connection refused", "connection refused: is the storage running?"),
+        ("deadline", "no answer in time"),
+        ("dns", "unknown host"),
+        ("ssl", "TLS handshake failed"),
+        ("handshake", "TLS handshake failed"),
+    ):
+        if needle in text:
+            return reason
+    return code.name.lower().replace("_", " ") if code is not None else "no connection"
 
 
 def from_http(status: int, body: str, action: str, path: str | None = None) -> CS3Error:

@@ -119,6 +119,9 @@ def spawn(
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # its own session: a Ctrl+C in the terminal reaches the program that started it,
+        # which stops the storage in order (Jupyter first asks whether to shut down)
+        start_new_session=True,
     )
     storage = StorageProcess(process, root, echo=echo)
     started = time.monotonic()
