@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Instance
+from traitlets import Any, Instance
 
 from .contents import CS3ContentsManager
 from .cs3.client import CS3Client
+from .zenodo import setup_zenodo, stop_zenodo, zenodo_classes
 
 
 class MeshZenodoApp(ExtensionApp):
@@ -15,7 +16,12 @@ class MeshZenodoApp(ExtensionApp):
     name = "mesh_zenodo"
     description = __doc__
 
+    # c.CS3Client.*, c.ZenodoClient.*, c.ZenodoConnection.*, c.PullService.* (listed by --help-all)
+    classes = [*ExtensionApp.classes, CS3Client, CS3ContentsManager, *zenodo_classes()]
+
     cs3 = Instance(CS3Client, allow_none=True, help="The CS3 connection the REST API uses.")
+    zenodo = Any(None, allow_none=True, help="The Zenodo sign-in, jobs and pull service (set up at start).")
+    jobs = Any(None, allow_none=True, help="The long-running jobs (pulls, publishing) and their progress.")
 
     def initialize_settings(self) -> None:
         contents = self.serverapp.contents_manager
@@ -33,7 +39,9 @@ class MeshZenodoApp(ExtensionApp):
         from .handlers import default_handlers
 
         self.handlers.extend(default_handlers)
+        self.handlers.extend(setup_zenodo(self))
 
     async def stop_extension(self) -> None:
+        await stop_zenodo(self)  # first: cancelled pulls clean up through the CS3 client
         if self.cs3 is not None:
             await self.cs3.close()

@@ -109,10 +109,15 @@ def main(argv: list[str] | None = None) -> int:
         from .storage import main as storage_main
 
         return storage_main(argv[1:])
+    if argv[:1] == ["zenodo-standin"]:
+        from .zenodo.standin import main as standin_main
+
+        return standin_main(argv[1:])
 
     parser = argparse.ArgumentParser(prog="mesh-zenodo", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("storage", help="run the embedded CS3 storage (see `mesh-zenodo storage --help`)")
+    commands.add_parser("zenodo-standin", help="a local Zenodo for tests and offline demos (see `--help`)")
     lab_parser = commands.add_parser(
         "lab", help="Jupyter Lab on a CS3 storage; other arguments go to Jupyter (e.g. --port 8888)"
     )

@@ -72,7 +72,11 @@ def lab(storage, raw, tmp_path):
             time.sleep(0.3)
     yield url, root, tmp_path
     process.terminate()
-    process.wait(timeout=30)
+    try:
+        process.wait(timeout=90)  # Jupyter shuts its kernels down first; slow on a loaded machine
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
     log.close()
 
 

@@ -598,7 +598,7 @@ async def serve(
 
         app = datagateway.make_app(store, tokens)
         http_server = tornado.httpserver.HTTPServer(
-            app, max_body_size=1 << 62, max_buffer_size=4 * 1024 * 1024, idle_connection_timeout=3600
+            app, max_body_size=1 << 62, max_buffer_size=4 * 1024 * 1024, chunk_size=1 << 20, idle_connection_timeout=3600
         )
         http_server.add_sockets(sockets)
         await grpc_server.start()

@@ -1,0 +1,237 @@
+"""Pull benchmark: a Zenodo record of 20 files of 50 MiB pulled into the CS3 storage
+through the REST API (``POST /mesh-zenodo/zenodo/pulls``), against downloading the same
+files with plain ``requests`` to local disk, in the same run.
+
+Everything runs on loopback as separate processes: the Zenodo stand-in
+(``--big-record 20:50``), the embedded CS3 storage, and a Jupyter server with the
+mesh_zenodo extension and its contents on the storage.
+
+Both sides are measured ``--rounds`` times, alternately, and the best of each is kept
+(other load on the machine only ever slows a run down). Prints both throughputs, their
+ratio (target >= 0.8), the CPU time of each process during a pull, and the Jupyter
+server's memory growth during a pull (target < 100 MiB). Usage::
+
+    python benchmarks/pull.py [--files 20] [--size-mib 50] [--rounds 3] [--concurrency N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+REPO = Path(__file__).resolve().parents[1]
+CHUNK = 1 << 20
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rss(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (peak) of a process, in bytes."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = int(value.split()[0]) * 1024
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def reset_peak(pid: int) -> None:
+    try:  # writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0)
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def wait_http(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{url}: process exited with {process.returncode}")
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not come up")
+
+
+def start_standin(files: int, size_mib: int, data: Path) -> tuple[subprocess.Popen, str, int]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mesh_zenodo.zenodo.standin", "--port", "0", "--data", str(data),
+         "--big-record", f"{files}:{size_mib}", "--rate-limit", "100000,100000,100000"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
+    )
+    url = record = None
+    assert process.stdout is not None
+    for line in process.stdout:
+        if m := re.match(r"mesh-zenodo zenodo-standin: listening on (\S+)", line):
+            url = m.group(1)
+        if m := re.match(r"mesh-zenodo zenodo-standin: big records (\d+)", line):
+            record = int(m.group(1))
+        if url and record:
+            break
+    if not (url and record):
+        raise SystemExit("the Zenodo stand-in did not start")
+    return process, url, record
+
+
+def plain_download(files: list[dict], folder: Path) -> None:
+    """The baseline: what a script would do, one file after the other."""
+    with requests.Session() as session:
+        for f in files:
+            with session.get(f["links"]["self"], stream=True, timeout=120) as r, open(folder / f["key"], "wb") as out:
+                r.raise_for_status()
+                for chunk in r.iter_content(CHUNK):
+                    out.write(chunk)
+
+
+def serve_jupyter(argv: list[str]) -> None:
+    """``python benchmarks/pull.py --serve-jupyter ARGS``: a Jupyter server with the
+    mesh_zenodo extension; registers the Zenodo handlers if the extension does not yet."""
+    from jupyter_server.serverapp import ServerApp
+    from jupyter_server.utils import url_path_join
+
+    app = ServerApp.instance()
+    app.initialize(argv)
+    extension = next(iter(app.extension_manager.extension_apps["mesh_zenodo"]))
+    if getattr(extension, "zenodo", None) is None:
+        from mesh_zenodo.zenodo import setup_zenodo
+
+        base_url = app.web_app.settings["base_url"]
+        app.web_app.add_handlers(
+            ".*$",
+            [(url_path_join(base_url, p), h, {"name": extension.name, **kw}) for p, h, kw in setup_zenodo(extension)],
+        )
+    app.start()
+
+
+def main() -> int:
+    if sys.argv[1:2] == ["--serve-jupyter"]:
+        serve_jupyter(sys.argv[2:])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=20)
+    parser.add_argument("--size-mib", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=None, help="PullService.concurrency (default: its own)")
+    parser.add_argument("--rounds", type=int, default=3, help="measure both sides this many times, keep the best")
+    args = parser.parse_args()
+    total = args.files * args.size_mib * CHUNK
+
+    from mesh_zenodo.storage.launcher import spawn
+
+    with tempfile.TemporaryDirectory(prefix="mz-pull-bench-") as tmp:
+        tmp = Path(tmp)
+        print(f"pull benchmark: {args.files} files of {args.size_mib} MiB ({total / 2**30:.2f} GiB)", flush=True)
+        standin, zenodo_url, record_id = start_standin(args.files, args.size_mib, tmp / "zenodo")
+        storage = spawn(tmp / "storage")
+        port = free_port()
+        token = os.urandom(16).hex()
+        env = dict(os.environ, MESH_ZENODO_CS3_PASSWORD="relativity", JUPYTER_RUNTIME_DIR=str(tmp / "rt"),
+                   JUPYTER_DATA_DIR=str(tmp / "data"), PYTHONPATH=str(REPO))
+        extra = [f"--PullService.concurrency={args.concurrency}"] if args.concurrency else []
+        jupyter = subprocess.Popen(
+            [
+                sys.executable, str(Path(__file__).resolve()), "--serve-jupyter", "--no-browser", f"--port={port}",
+                "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", "--allow-root",
+                "--ServerApp.jpserver_extensions=mesh_zenodo=True",
+                "--ServerApp.contents_manager_class=mesh_zenodo.contents.CS3ContentsManager",
+                f"--CS3Client.gateway={storage.grpc_addr}", "--CS3Client.username=einstein",
+                f"--ZenodoClient.base_url={zenodo_url}", f"--ServerApp.root_dir={tmp}", "--ServerApp.log_level=WARN",
+                *extra,
+            ],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp,
+        )
+        base = f"http://127.0.0.1:{port}"
+        headers = {"Authorization": f"token {token}"}
+        try:
+            wait_http(f"{base}/api/status", jupyter)
+            record = requests.get(f"{zenodo_url}/api/records/{record_id}", timeout=30).json()
+            files = record["files"]
+            assert len(files) == args.files and sum(f["size"] for f in files) == total
+
+            plain_times, pull_times, growths, cpus = [], [], [], []
+            for round_number in range(1, args.rounds + 1):
+                print(f"round {round_number}", flush=True)
+                # baseline: plain requests to local disk
+                (tmp / "plain").mkdir()
+                started = time.perf_counter()
+                plain_download(files, tmp / "plain")
+                plain_times.append(time.perf_counter() - started)
+                for f in files[:2]:
+                    digest = hashlib.md5((tmp / "plain" / f["key"]).read_bytes()).hexdigest()
+                    assert f"md5:{digest}" == f["checksum"]
+                shutil.rmtree(tmp / "plain")
+                print(f"  {'plain requests to local disk':<36} {plain_times[-1]:7.2f} s  "
+                      f"{total / plain_times[-1] / 2**20:8.1f} MiB/s", flush=True)
+
+                # the pull: Zenodo -> Jupyter server -> CS3 storage, md5 verified
+                folder = f"pull-{round_number}-{os.urandom(4).hex()}"
+                requests.put(f"{base}/api/contents/{folder}", json={"type": "directory"}, headers=headers,
+                             timeout=30).raise_for_status()
+                start_rss = rss(jupyter.pid)["VmRSS"]
+                reset_peak(jupyter.pid)
+                processes = {"jupyter": jupyter.pid, "storage": storage.pid, "zenodo stand-in": standin.pid}
+                cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+                started = time.perf_counter()
+                response = requests.post(
+                    f"{base}/mesh-zenodo/zenodo/pulls", headers=headers, timeout=30,
+                    data=json.dumps({"record_id": record_id, "keys": None, "destination": folder}),
+                )
+                response.raise_for_status()
+                job = response.json()["job"]
+                while job["state"] == "running":
+                    job = requests.get(f"{base}/mesh-zenodo/jobs/{job['id']}", params={"wait": "1"},
+                                       headers=headers, timeout=30).json()["job"]
+                pull_times.append(time.perf_counter() - started)
+                if job["state"] != "done":
+                    raise SystemExit(f"the pull ended {job['state']}: {json.dumps(job, indent=1)[:2000]}")
+                growths.append((rss(jupyter.pid)["VmHWM"] - start_rss) / 2**20)
+                cpus.append({name: cpu_seconds(pid) - cpu_before[name] for name, pid in processes.items()})
+                print(f"  {'pull into the CS3 storage (REST job)':<36} {pull_times[-1]:7.2f} s  "
+                      f"{total / pull_times[-1] / 2**20:8.1f} MiB/s", flush=True)
+                print("  CPU seconds during the pull: " + ", ".join(f"{n} {c:.2f}" for n, c in cpus[-1].items()),
+                      flush=True)
+                listing = requests.get(f"{base}/api/contents/{folder}", headers=headers, timeout=30).json()
+                assert sorted(m["name"] for m in listing["content"]) == sorted(f["key"] for f in files)
+
+            # best of the rounds for each side (the machine's other load only ever slows a run down)
+            plain_best, pull_best, growth = min(plain_times), min(pull_times), max(growths)
+            ratio = plain_best / pull_best
+            print(f"\nbest of {args.rounds}: plain {total / plain_best / 2**20:.1f} MiB/s, "
+                  f"pull {total / pull_best / 2**20:.1f} MiB/s")
+            print(f"ratio pull / plain requests: {ratio:.2f}  (target >= 0.80: {'ok' if ratio >= 0.8 else 'BELOW TARGET'})")
+            print(f"Jupyter server memory growth during a pull (peak RSS - RSS before): {growth:.1f} MiB  "
+                  f"(target < 100 MiB: {'ok' if growth < 100 else 'ABOVE TARGET'})")
+        finally:
+            jupyter.terminate()
+            jupyter.wait(timeout=30)
+            standin.terminate()
+            standin.wait(timeout=30)
+            storage.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

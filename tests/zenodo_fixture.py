@@ -1,0 +1,208 @@
+"""Start the Zenodo stand-in (``python -m mesh_zenodo.zenodo.standin``) as a subprocess.
+
+Plain helpers, not fixtures (like ``storage_fixture.start_storage``)::
+
+    standin = start_standin(tmp_path / "zenodo")
+    ... standin.url, standin.arm(status=429, retry_after=1, path_regex="/api/records$") ...
+    standin.stop()       # SIGTERM, wait, assert exit code 0
+
+The stand-in knows these tokens (see ``mesh_zenodo.zenodo.standin.DEFAULT_TOKENS``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+READY_RE = re.compile(r"^mesh-zenodo zenodo-standin: listening on (?P<url>http://\S+)$")
+
+FULL_TOKEN = "standin-full-token"  # deposit:write deposit:actions (user einstein)
+READONLY_TOKEN = "standin-readonly-token"  # no deposit scope (user marie)
+OTHER_TOKEN = "standin-other-token"  # full scope, another user (richard)
+
+#: generous limits so that a whole test session stays under them; tests that need a
+#: real 429 lower them at run time with ``standin.config(rate_limit=...)``
+TEST_RATE_LIMITS = "100000,100000,100000"
+
+
+class StandinProcess:
+    def __init__(self, process: subprocess.Popen, data: Path) -> None:
+        self.process = process
+        self.data = data
+        self.url = ""
+        self._lines: list[str] = []
+        self._ready = threading.Event()
+        self._reader = threading.Thread(target=self._read_stdout, daemon=True)
+        self._reader.start()
+        self.http = requests.Session()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def output(self) -> str:
+        return "".join(self._lines)
+
+    def _read_stdout(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.append(line)
+            match = READY_RE.match(line.rstrip("\n"))
+            if match and not self._ready.is_set():
+                self.url = match["url"]
+                self._ready.set()
+        self._ready.set()
+
+    def wait_ready(self, timeout: float) -> None:
+        if not self._ready.wait(timeout) or not self.url:
+            self.process.kill()
+            self.process.wait(10)
+            raise RuntimeError(
+                f"the Zenodo stand-in did not become ready within {timeout:.0f} s "
+                f"(exit code {self.process.returncode}):\n{self.output}"
+            )
+
+    # ------------------------------------------------------------------ control API
+
+    def arm(self, **fault) -> dict:
+        """Arm one fault (see the stand-in's docstring): ``arm(status=500, times=2)``."""
+        response = self.http.post(f"{self.url}/_standin/faults", json=fault, timeout=10)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def release(self) -> None:
+        """Let the requests held by ``arm(hold=True)`` go on."""
+        response = self.http.post(f"{self.url}/_standin/release", timeout=10)
+        assert response.status_code == 204, response.text
+
+    def faults(self) -> list[dict]:
+        return self.http.get(f"{self.url}/_standin/faults", timeout=10).json()
+
+    def requests(self, path_regex: str = "") -> list[dict]:
+        """Requests the stand-in saw (optionally only those whose path matches)."""
+        seen = self.http.get(f"{self.url}/_standin/requests", timeout=10).json()
+        return [r for r in seen if re.search(path_regex, r["path"])] if path_regex else seen
+
+    def config(self, **config) -> dict:
+        response = self.http.post(f"{self.url}/_standin/config", json=config, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def reset(self) -> None:
+        """Disarm every fault, forget the request log and the rate-limit windows."""
+        response = self.http.post(f"{self.url}/_standin/reset", timeout=10)
+        assert response.status_code == 204, response.text
+        self.config(rate_limit={"guest": 100000, "authenticated": 100000, "search": 100000})
+
+    def info(self) -> dict:
+        return self.http.get(f"{self.url}/_standin/info", timeout=10).json()
+
+    def get(self, path: str, token: str | None = None, **kw) -> requests.Response:
+        headers = kw.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.get(self.url + path, headers=headers, timeout=30, **kw)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def stop(self, timeout: float = 20.0) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+                raise AssertionError(f"the stand-in did not stop within {timeout:.0f} s") from None
+        self._reader.join(5)
+        self.http.close()
+        code = self.process.returncode
+        assert code == 0, f"the stand-in exited with code {code}:\n{self.output}"
+        return code
+
+
+def standin_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start_standin(data: Path, extra_args: Sequence[str] = (), *, timeout: float = 60.0) -> StandinProcess:
+    """Launch the stand-in on a free loopback port (``--port 0``) and wait for its ready line."""
+    data = Path(data)
+    data.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "mesh_zenodo.zenodo.standin",
+            "--host", "127.0.0.1", "--port", "0", "--data", str(data),
+            "--rate-limit", TEST_RATE_LIMITS,
+            *extra_args,
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=standin_env(),
+        cwd=str(REPO_ROOT),
+    )
+    standin = StandinProcess(process, data)
+    standin.wait_ready(timeout)
+    return standin
+
+
+def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05):
+    """Poll ``predicate`` until it returns something truthy (a deadline, not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout:.0f} s")
+        time.sleep(interval)
+
+
+def zenodo_api_for(serverapp):
+    """The Zenodo state of the running test server's mesh_zenodo extension. Until the
+    extension registers the Zenodo handlers itself (``setup_zenodo`` in
+    ``MeshZenodoApp.initialize_handlers``), register them here, as ExtensionApp would."""
+    from jupyter_server.utils import url_path_join
+
+    from mesh_zenodo.zenodo import setup_zenodo
+
+    extension = next(iter(serverapp.extension_manager.extension_apps["mesh_zenodo"]))
+    if getattr(extension, "zenodo", None) is None:
+        base_url = serverapp.web_app.settings["base_url"]
+        serverapp.web_app.add_handlers(
+            ".*$",
+            [(url_path_join(base_url, path), handler, {"name": extension.name, **kwargs})
+             for path, handler, kwargs in setup_zenodo(extension)],
+        )
+    return extension
+
+
+async def wait_job(fetch, job_id: str, timeout: float = 120.0, until=None) -> dict:
+    """Poll ``GET /mesh-zenodo/jobs/<id>`` (long-polling) until the job finished, or until
+    ``until(job)`` is true. A deadline, not a timing assertion."""
+    import json as _json
+
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await fetch("mesh-zenodo", "jobs", job_id, params={"wait": "1"})
+        job = _json.loads(response.body)["job"]
+        if (until is not None and until(job)) or (until is None and job["state"] != "running"):
+            return job
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job_id} still {job['state']} after {timeout:.0f} s: {job}")
