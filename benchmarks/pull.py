@@ -22,7 +22,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,51 +29,19 @@ import time
 from pathlib import Path
 
 import requests
+from measure import CHUNK, free_port, rss, cpu_seconds, reset_peak, wait_http
 
 REPO = Path(__file__).resolve().parents[1]
-CHUNK = 1 << 20
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def rss(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (peak) of a process, in bytes."""
-    out = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            out[key] = int(value.split()[0]) * 1024
-    return out
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def reset_peak(pid: int) -> None:
-    try:  # writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0)
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
-def wait_http(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{url}: process exited with {process.returncode}")
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not come up")
 
 
 def start_standin(files: int, size_mib: int, data: Path) -> tuple[subprocess.Popen, str, int]:

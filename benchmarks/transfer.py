@@ -22,7 +22,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,35 +29,17 @@ import time
 from pathlib import Path
 
 import requests
+from measure import CHUNK, free_port, rss, reset_peak, wait_http, md5_of
 
 from mesh_zenodo.cs3.client import CS3Client
 from mesh_zenodo.storage.launcher import spawn
 
-CHUNK = 1 << 20
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def rss(pid: int) -> dict[str, int]:
-    """VmRSS and VmHWM (peak) of a process, in bytes."""
-    out = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            out[key] = int(value.split()[0]) * 1024
-    return out
 
 
-def reset_peak(pid: int) -> None:
-    # writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0)
-    try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def timed(label: str, size: int, fn) -> float:
@@ -145,25 +126,8 @@ def http_download_with(url: str, headers: dict, dst: Path) -> None:
             f.write(chunk)
 
 
-def md5_of(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
-def wait_http(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{url}: process exited with {process.returncode}")
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise SystemExit(f"{url} did not come up")
 
 
 def main() -> int:
