@@ -229,3 +229,42 @@ async def test_session_endpoint_requires_jupyter_auth(jp_fetch):
     with pytest.raises(HTTPClientError) as e:
         await jp_fetch("mesh-zenodo", "session", headers={"Authorization": "token wrong"})
     assert e.value.code == 403
+
+
+async def test_streamed_upload_lands_whole_and_replaces_only_when_asked(jp_fetch, raw, cs3_root):
+    data = os.urandom(5 * 1024 * 1024 + 7)
+    model = body(await jp_fetch("mesh-zenodo", "upload", "streamed.bin", method="PUT", body=data))
+    assert model["path"] == "streamed.bin" and model["size"] == len(data)
+    assert raw.read(f"{cs3_root}/streamed.bin") == data
+    # an existing file is not replaced silently
+    await expect_error(jp_fetch, "mesh-zenodo", "upload", "streamed.bin", method="PUT", body=b"other", status=409)
+    assert raw.read(f"{cs3_root}/streamed.bin") == data
+    body(await jp_fetch("mesh-zenodo", "upload", "streamed.bin", method="PUT", body=b"other", params={"overwrite": "1"}))
+    assert raw.read(f"{cs3_root}/streamed.bin") == b"other"
+    assert len(raw.versions(f"{cs3_root}/streamed.bin")) == 1  # the previous content is a version
+
+
+async def test_streamed_upload_refuses_bad_targets(jp_fetch):
+    await expect_error(jp_fetch, "mesh-zenodo", "upload", "no-folder/x.bin", method="PUT", body=b"x", status=404)
+    await expect_error(jp_fetch, "mesh-zenodo", "upload", ".hidden.bin", method="PUT", body=b"x", status=400)
+    await expect_error(jp_fetch, "mesh-zenodo", "upload", "../out.bin", method="PUT", body=b"x", status=404)
+
+
+async def test_streamed_upload_cut_off_midway_leaves_nothing(jp_fetch, http_server_port, jp_auth_header, jp_base_url, raw, cs3_root):
+    import asyncio
+
+    port = http_server_port[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    head = (
+        f"PUT {jp_base_url}mesh-zenodo/upload/cut.bin HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: {jp_auth_header['Authorization']}\r\nContent-Length: {4 * 1024 * 1024}\r\n\r\n"
+    )
+    writer.write(head.encode() + os.urandom(1024 * 1024))
+    await writer.drain()
+    await asyncio.sleep(0.5)
+    writer.close()
+    await asyncio.sleep(1.0)
+    assert raw.info(f"{cs3_root}/cut.bin") is None
+    # the server keeps serving, and the same upload done right succeeds
+    body(await jp_fetch("mesh-zenodo", "upload", "cut.bin", method="PUT", body=b"complete"))
+    assert raw.read(f"{cs3_root}/cut.bin") == b"complete"
