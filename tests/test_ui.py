@@ -122,6 +122,24 @@ def test_lab_shows_sciencemesh_panel_and_saves_notebook_on_cs3(lab, raw, storage
             expect(page.locator(".mz-tab-myfiles-browser .jp-DirListing-item", has_text="Untitled.ipynb")).to_be_visible(
                 timeout=20_000
             )
+
+            # a large upload from My Files streams into the storage and arrives whole
+            data = os.urandom(3 * 1024 * 1024 + 11)
+            (tmp_path / "upload.bin").write_bytes(data)
+            requests_seen: list[str] = []
+            page.on("request", lambda request: requests_seen.append(f"{request.method} {request.url}"))
+            with page.expect_file_chooser() as chooser:
+                page.locator(".mz-tab-myfiles-browser .jp-ToolbarButtonComponent[title^='Upload']").click()
+            chooser.value.set_files(str(tmp_path / "upload.bin"))
+            expect(page.locator(".mz-tab-myfiles-browser .jp-DirListing-item", has_text="upload.bin")).to_be_visible(
+                timeout=30_000
+            )
+            deadline = time.monotonic() + 20
+            while raw.info(f"{root}/upload.bin") is None and time.monotonic() < deadline:
+                time.sleep(0.3)
+            assert raw.read(f"{root}/upload.bin") == data
+            # one streamed request, not a thousand base64 chunks
+            assert [r for r in requests_seen if "upload.bin" in r] == [f"PUT {url}/mesh-zenodo/upload/upload.bin?overwrite=1"]
         finally:
             page.screenshot(path=str(tmp_path / "lab.png"))
             browser.close()

@@ -1,10 +1,11 @@
 import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
 import { sciencemeshPlugin } from './sciencemesh/plugin';
+import { zenodoPlugin } from './zenodo/plugin';
 
 /**
- * The plugins of mesh-zenodo; the Zenodo panel will join them.
+ * The plugins of mesh-zenodo.
  */
-const plugins: JupyterFrontEndPlugin<any>[] = [sciencemeshPlugin];
+const plugins: JupyterFrontEndPlugin<any>[] = [sciencemeshPlugin, zenodoPlugin];
 
 export default plugins;

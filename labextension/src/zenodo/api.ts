@@ -1,0 +1,428 @@
+import { ServerConnection } from '@jupyterlab/services';
+
+import { APIError, requestAPI } from '../request';
+
+/*
+ * The REST API of mesh_zenodo's Zenodo part (mesh_zenodo/zenodo/handlers.py),
+ * as the panel uses it. Paths are below `<baseUrl>/mesh-zenodo/`.
+ */
+
+/**
+ * `GET/POST/DELETE zenodo/login`: who is signed in (never the token).
+ */
+export interface ILoginStatus {
+  connected: boolean;
+  /** The token was checked against the server. */
+  verified: boolean;
+  /** The signed-in server, else the default one. */
+  base_url: string;
+  environment: 'zenodo' | 'sandbox' | 'custom';
+  account: { user_id: string } | null;
+  /** The token may create and edit depositions. */
+  deposit: boolean;
+  remembered: boolean;
+  /** Why a remembered sign-in was dropped or could not be checked. */
+  message: string | null;
+  /** The environments offered by name, e.g. `{zenodo: "https://zenodo.org"}`. */
+  environments: Record<string, string>;
+  default_base_url: string;
+  remember_allowed: boolean;
+}
+
+export interface IResourceType {
+  type: string;
+  subtype: string | null;
+  title: string;
+}
+
+/**
+ * One row of the record results.
+ */
+export interface IRecordSummary {
+  id: number | string;
+  conceptrecid: string | null;
+  doi: string | null;
+  title: string;
+  resource_type: IResourceType;
+  publication_date: string | null;
+  creators: string[];
+  version: string | null;
+  access_right: string | null;
+  communities: string[];
+  url: string;
+}
+
+export interface ICreator {
+  name: string;
+  affiliations: string[];
+  orcid: string | null;
+}
+
+export interface IRecordFile {
+  key: string;
+  size: number;
+  /** As Zenodo gives it, e.g. `md5:0123…`. */
+  checksum: string | null;
+  md5: string | null;
+}
+
+/**
+ * `GET zenodo/records/<id>`.
+ */
+export interface IRecordDetails extends Omit<IRecordSummary, 'creators'> {
+  doi_url: string | null;
+  conceptdoi: string | null;
+  /** Limited HTML, untrusted: sanitize before showing. */
+  description: string;
+  creators: ICreator[];
+  license: { id: string; title: string; url: string | null } | null;
+  keywords: string[];
+  versions: {
+    version: string | null;
+    index: number | null;
+    count: number | null;
+    is_latest: boolean | null;
+  };
+  files: IRecordFile[];
+  files_total_size: number;
+  created: string | null;
+  updated: string | null;
+  base_url: string;
+}
+
+export interface ICommunity {
+  id: string;
+  slug: string;
+  title: string;
+  description: string;
+  type: string | null;
+  website: string | null;
+  url: string;
+  logo: string | null;
+  created: string | null;
+}
+
+/**
+ * A page of search results.
+ */
+export interface ISearchPage<T> {
+  total: number;
+  page: number;
+  size: number;
+  has_next: boolean;
+  has_prev: boolean;
+  hits: T[];
+  base_url: string;
+  community?: string;
+}
+
+export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
+export type ItemState =
+  | 'pending'
+  | 'running'
+  | 'done'
+  | 'skipped'
+  | 'conflict'
+  | 'failed'
+  | 'cancelled';
+
+export interface IJobItem {
+  id: string;
+  name: string;
+  state: ItemState;
+  bytes_done: number;
+  bytes_total: number;
+  message: string | null;
+  result: {
+    path?: string;
+    name?: string;
+    key?: string;
+    size?: number;
+    md5?: string | null;
+  } | null;
+}
+
+export interface IJob {
+  id: string;
+  kind: string;
+  title: string;
+  state: JobState;
+  created: string;
+  finished: string | null;
+  progress: {
+    bytes_done: number;
+    bytes_total: number;
+    items_done: number;
+    items_total: number;
+    fraction: number;
+  };
+  items: IJobItem[];
+  messages: { time: string; level: string; text: string }[];
+  result: {
+    record_id?: string;
+    doi?: string | null;
+    version?: string | null;
+    destination?: string;
+    files?: unknown[];
+  } | null;
+  error: { message: string; reason: string } | null;
+}
+
+export type OnConflict = 'ask' | 'rename' | 'overwrite' | 'skip';
+
+export interface IPullRequest {
+  record_id: number | string;
+  /** File keys; `null` for all the record's files. */
+  keys: string[] | null;
+  /** Folder path as Lab shows it (on the CS3 storage). */
+  destination: string;
+  on_conflict: OnConflict;
+  /** The Zenodo server the record was found on. */
+  base_url?: string;
+}
+
+/**
+ * `GET zenodo/provenance?path=`: the Zenodo metadata of a pulled folder/file.
+ */
+export interface IProvenance {
+  path: string;
+  zenodo: Record<string, string> | null;
+}
+
+/**
+ * Why a call failed, as the panel shows it.
+ */
+export interface IZenodoFailure {
+  /** The server's message (shown as it is). */
+  message: string;
+  /** The error class the server named (`InvalidToken`, `RateLimited`...). */
+  reason: string;
+  /** HTTP status; 0 when the Jupyter server could not be reached. */
+  status: number;
+  /** Seconds Zenodo asked to wait (429). */
+  retryAfter: number | null;
+}
+
+export const PAGE_SIZE = 10;
+
+/**
+ * The client of the Zenodo REST API of the Jupyter server.
+ */
+export class ZenodoAPI {
+  constructor(readonly serverSettings: ServerConnection.ISettings) {}
+
+  loginStatus(): Promise<ILoginStatus> {
+    return this._call<ILoginStatus>('zenodo/login');
+  }
+
+  signIn(body: {
+    token: string;
+    remember: boolean;
+    environment?: string;
+    base_url?: string;
+  }): Promise<ILoginStatus> {
+    return this._call<ILoginStatus>('zenodo/login', {
+      method: 'POST',
+      body: JSON.stringify(body)
+    });
+  }
+
+  signOut(): Promise<ILoginStatus> {
+    return this._call<ILoginStatus>('zenodo/login', { method: 'DELETE' });
+  }
+
+  searchRecords(
+    query: {
+      q: string;
+      type?: string;
+      sort?: string;
+      page: number;
+      community?: string;
+      base_url?: string;
+    },
+    signal?: AbortSignal
+  ): Promise<ISearchPage<IRecordSummary>> {
+    const { community, ...rest } = query;
+    const path = community
+      ? `zenodo/communities/${encodeURIComponent(community)}/records`
+      : 'zenodo/records';
+    return this._call(
+      path + queryString({ ...rest, size: PAGE_SIZE }),
+      { signal }
+    );
+  }
+
+  searchCommunities(
+    query: { q: string; page: number; base_url?: string },
+    signal?: AbortSignal
+  ): Promise<ISearchPage<ICommunity>> {
+    return this._call(
+      'zenodo/communities' + queryString({ ...query, size: PAGE_SIZE }),
+      { signal }
+    );
+  }
+
+  record(id: number | string, baseUrl?: string): Promise<IRecordDetails> {
+    return this._call(
+      `zenodo/records/${encodeURIComponent(String(id))}` +
+        queryString({ base_url: baseUrl })
+    );
+  }
+
+  startPull(request: IPullRequest): Promise<{ job: IJob }> {
+    return this._call('zenodo/pulls', {
+      method: 'POST',
+      body: JSON.stringify(request)
+    });
+  }
+
+  /** The pulls the server knows of, newest first. */
+  pulls(): Promise<{ jobs: IJob[] }> {
+    return this._call('zenodo/pulls');
+  }
+
+  job(id: string): Promise<{ job: IJob }> {
+    return this._call(`jobs/${encodeURIComponent(id)}`);
+  }
+
+  cancelJob(id: string): Promise<{ job: IJob }> {
+    return this._call(`jobs/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  provenance(path: string): Promise<IProvenance> {
+    return this._call('zenodo/provenance' + queryString({ path }));
+  }
+
+  private async _call<T>(endPoint: string, init: RequestInit = {}): Promise<T> {
+    try {
+      return await requestAPI<T>(endPoint, this.serverSettings, init);
+    } catch (error) {
+      throw toFailure(error);
+    }
+  }
+}
+
+/**
+ * `?a=1&b=2`, leaving out empty values.
+ */
+export function queryString(
+  params: Record<string, string | number | boolean | undefined | null>
+): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== null && value !== '') {
+      search.set(key, String(value));
+    }
+  }
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+/**
+ * Whether `error` is an `IZenodoFailure`.
+ */
+export function isFailure(error: unknown): error is IZenodoFailure {
+  return (
+    !!error &&
+    typeof error === 'object' &&
+    typeof (error as IZenodoFailure).message === 'string' &&
+    typeof (error as IZenodoFailure).status === 'number' &&
+    'retryAfter' in (error as object)
+  );
+}
+
+/**
+ * Any error of a call as an `IZenodoFailure`.
+ */
+export function toFailure(error: unknown): IZenodoFailure {
+  if (isFailure(error)) {
+    return error;
+  }
+  if (error instanceof APIError) {
+    const body = error.body as {
+      message?: unknown;
+      reason?: unknown;
+      retry_after?: unknown;
+    } | null;
+    const json = !!body && typeof body === 'object';
+    const retry = Number(
+      (json && body?.retry_after) ?? error.response.headers.get('Retry-After')
+    );
+    let message = error.message;
+    if (!json && error.status === 404) {
+      message =
+        'The Zenodo API of mesh-zenodo is not available on this Jupyter server.';
+    } else if (!json && /^\s*</.test(message)) {
+      // an HTML error page: its text is noise for the user
+      message = `The Jupyter server answered ${error.status} ${error.response.statusText}`.trim();
+    }
+    return {
+      message,
+      reason: json && typeof body?.reason === 'string' ? body.reason : '',
+      status: error.status,
+      retryAfter: Number.isFinite(retry) && retry > 0 ? retry : null
+    };
+  }
+  if (error instanceof ServerConnection.NetworkError) {
+    return {
+      message: 'The Jupyter server cannot be reached.',
+      reason: 'NetworkError',
+      status: 0,
+      retryAfter: null
+    };
+  }
+  if (error instanceof DOMException && error.name === 'AbortError') {
+    return { message: 'cancelled', reason: 'AbortError', status: 0, retryAfter: null };
+  }
+  return {
+    message: error instanceof Error ? error.message : String(error),
+    reason: '',
+    status: 0,
+    retryAfter: null
+  };
+}
+
+/**
+ * A short heading for a failure (the message itself comes from the server).
+ */
+export function failureTitle(failure: IZenodoFailure): string {
+  switch (failure.reason) {
+    case 'InvalidToken':
+      return 'Invalid token';
+    case 'MissingScope':
+      return 'The token lacks a scope';
+    case 'RateLimited':
+      return 'Rate limited by Zenodo';
+    case 'InvalidBaseURL':
+      return 'Invalid base URL';
+    case 'Unreachable':
+    case 'Timeout':
+    case 'ServiceUnavailable':
+    case 'TransferInterrupted':
+      return 'Zenodo is unreachable';
+    case 'NotFound':
+      return 'Not found';
+    case 'NetworkError':
+      return 'No connection to the Jupyter server';
+    case 'BadRequest':
+    case 'ValidationError':
+      return 'Zenodo refused the request';
+  }
+  switch (failure.status) {
+    case 401:
+      return 'Invalid token';
+    case 403:
+      return 'Permission denied';
+    case 404:
+      return 'Not found';
+    case 429:
+      return 'Rate limited by Zenodo';
+    case 502:
+    case 503:
+    case 504:
+      return 'Zenodo is unreachable';
+    case 0:
+      return 'Something went wrong';
+  }
+  return failure.status >= 500 ? 'Server error' : 'Request refused';
+}
