@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 
 import requests
+
+from mesh_zenodo.launcher import spawn_standin, spawn_storage
 from measure import CHUNK, free_port, rss, cpu_seconds, reset_peak, wait_http
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,24 +46,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 
-def start_standin(files: int, size_mib: int, data: Path) -> tuple[subprocess.Popen, str, int]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mesh_zenodo.zenodo.standin", "--port", "0", "--data", str(data),
-         "--big-record", f"{files}:{size_mib}", "--rate-limit", "100000,100000,100000"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=REPO,
-    )
-    url = record = None
-    assert process.stdout is not None
-    for line in process.stdout:
-        if m := re.match(r"mesh-zenodo zenodo-standin: listening on (\S+)", line):
-            url = m.group(1)
-        if m := re.match(r"mesh-zenodo zenodo-standin: big records (\d+)", line):
-            record = int(m.group(1))
-        if url and record:
-            break
-    if not (url and record):
-        raise SystemExit("the Zenodo stand-in did not start")
-    return process, url, record
+def start_standin(files: int, size_mib: int, data: Path):
+    """The stand-in with one big record of ``files`` files of ``size_mib`` MiB."""
+    standin = spawn_standin(data, ["--big-record", f"{files}:{size_mib}", "--rate-limit", "100000,100000,100000"])
+    deadline = time.monotonic() + 30
+    while not (match := re.search(r"mesh-zenodo zenodo-standin: big records (\d+)", standin.output)):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the Zenodo stand-in announced no big record:\n{standin.output}")
+        time.sleep(0.1)
+    return standin, standin.ready["url"], int(match.group(1))
 
 
 def plain_download(files: list[dict], folder: Path) -> None:
@@ -74,30 +67,7 @@ def plain_download(files: list[dict], folder: Path) -> None:
                     out.write(chunk)
 
 
-def serve_jupyter(argv: list[str]) -> None:
-    """``python benchmarks/pull.py --serve-jupyter ARGS``: a Jupyter server with the
-    mesh_zenodo extension; registers the Zenodo handlers if the extension does not yet."""
-    from jupyter_server.serverapp import ServerApp
-    from jupyter_server.utils import url_path_join
-
-    app = ServerApp.instance()
-    app.initialize(argv)
-    extension = next(iter(app.extension_manager.extension_apps["mesh_zenodo"]))
-    if getattr(extension, "zenodo", None) is None:
-        from mesh_zenodo.zenodo import setup_zenodo
-
-        base_url = app.web_app.settings["base_url"]
-        app.web_app.add_handlers(
-            ".*$",
-            [(url_path_join(base_url, p), h, {"name": extension.name, **kw}) for p, h, kw in setup_zenodo(extension)],
-        )
-    app.start()
-
-
 def main() -> int:
-    if sys.argv[1:2] == ["--serve-jupyter"]:
-        serve_jupyter(sys.argv[2:])
-        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=20)
     parser.add_argument("--size-mib", type=int, default=50)
@@ -106,13 +76,11 @@ def main() -> int:
     args = parser.parse_args()
     total = args.files * args.size_mib * CHUNK
 
-    from mesh_zenodo.storage.launcher import spawn
-
     with tempfile.TemporaryDirectory(prefix="mz-pull-bench-") as tmp:
         tmp = Path(tmp)
         print(f"pull benchmark: {args.files} files of {args.size_mib} MiB ({total / 2**30:.2f} GiB)", flush=True)
         standin, zenodo_url, record_id = start_standin(args.files, args.size_mib, tmp / "zenodo")
-        storage = spawn(tmp / "storage")
+        storage = spawn_storage(tmp / "storage")
         port = free_port()
         token = os.urandom(16).hex()
         env = dict(os.environ, MESH_ZENODO_CS3_PASSWORD="relativity", JUPYTER_RUNTIME_DIR=str(tmp / "rt"),
@@ -120,7 +88,7 @@ def main() -> int:
         extra = [f"--PullService.concurrency={args.concurrency}"] if args.concurrency else []
         jupyter = subprocess.Popen(
             [
-                sys.executable, str(Path(__file__).resolve()), "--serve-jupyter", "--no-browser", f"--port={port}",
+                sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}",
                 "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", "--allow-root",
                 "--ServerApp.jpserver_extensions=mesh_zenodo=True",
                 "--ServerApp.contents_manager_class=mesh_zenodo.contents.CS3ContentsManager",
@@ -194,8 +162,7 @@ def main() -> int:
         finally:
             jupyter.terminate()
             jupyter.wait(timeout=30)
-            standin.terminate()
-            standin.wait(timeout=30)
+            standin.stop()
             storage.stop()
     return 0
 

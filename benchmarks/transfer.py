@@ -32,7 +32,7 @@ import requests
 from measure import CHUNK, free_port, rss, reset_peak, wait_http, md5_of
 
 from mesh_zenodo.cs3.client import CS3Client
-from mesh_zenodo.storage.launcher import spawn
+from mesh_zenodo.launcher import spawn_storage
 
 
 
@@ -142,7 +142,7 @@ def main() -> int:
         print(f"transfer benchmark: {args.size_mib} MiB", flush=True)
         expected = make_source(src, size)
 
-        storage = spawn(tmp / "storage")
+        storage = spawn_storage(tmp / "storage")
         http_port, jupyter_port = free_port(), free_port()
         http_server = subprocess.Popen(
             [sys.executable, "-m", "http.server", str(http_port), "--bind", "127.0.0.1", "--directory", str(tmp)],

@@ -38,14 +38,14 @@ def _gateway_answers(address: str) -> bool:
 
 def _start_embedded_storage(root: Path, grpc_addr: str, http_addr: str):
     """Start the embedded storage, or reuse the one already serving at ``grpc_addr``."""
-    from .storage.launcher import spawn
+    from .launcher import spawn_storage
 
     if _gateway_answers(grpc_addr):
         print(f"mesh-zenodo: using the CS3 storage already running at {grpc_addr}", file=sys.stderr)
         return None
     root.mkdir(parents=True, exist_ok=True)
     try:
-        return spawn(root, grpc_addr, http_addr, echo=True)
+        return spawn_storage(root, grpc_addr, http_addr, echo=True)
     except RuntimeError as err:
         raise SystemExit(f"mesh-zenodo: {err}") from None
 

@@ -9,6 +9,7 @@ import uuid
 import pytest
 from cs3.rpc.v1beta1.code_pb2 import CODE_OK
 from storage_fixture import PASSWORDS, StorageUser, start_storage
+from zenodo_fixture import start_standin, zenodo_api_for
 from traitlets.config import Config
 
 pytest_plugins = ["pytest_jupyter.jupyter_server"]
@@ -53,3 +54,24 @@ def jp_server_config(storage, cs3_root):
         **cs3_config(storage, cs3_root),
     }
     return Config(config)
+
+
+@pytest.fixture(scope="module")
+def standin(tmp_path_factory):
+    """The local Zenodo stand-in (one per test module: deposits made in one module stay there)."""
+    process = start_standin(tmp_path_factory.mktemp("zenodo"))
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def zenodo(jp_serverapp, standin):
+    """The test server's Zenodo state, with the stand-in's faults and rate limits reset."""
+    standin.reset()
+    return zenodo_api_for(jp_serverapp).zenodo
+
+
+@pytest.fixture
+def fetch(jp_fetch, zenodo):
+    """``jp_fetch`` for tests of the Zenodo REST API."""
+    return jp_fetch

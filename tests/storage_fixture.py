@@ -14,7 +14,7 @@ import socket
 from collections.abc import Sequence
 from pathlib import Path
 
-from mesh_zenodo.storage.launcher import StorageProcess, spawn, storage_command  # noqa: F401
+from mesh_zenodo.launcher import StorageProcess, spawn_storage, storage_command  # noqa: F401
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,7 +35,7 @@ def storage_env() -> dict[str, str]:
 
 def start_storage(root: Path, extra_args: Sequence[str] = (), *, timeout: float = 30.0) -> StorageProcess:
     """The storage on free loopback ports, running this source tree's code."""
-    return spawn(Path(root), extra_args=extra_args, timeout=timeout, env=storage_env())
+    return spawn_storage(Path(root), extra_args=extra_args, timeout=timeout, env=storage_env())
 
 
 # ----------------------------------------------------------------------------------------

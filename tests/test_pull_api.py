@@ -18,17 +18,11 @@ from traitlets.config import Config
 
 from conftest import cs3_config
 from mesh_zenodo.pulling import FOLDER_KEYS, PARTIAL_SUFFIX, renamed, unsafe_name
-from zenodo_fixture import FULL_TOKEN, start_standin, wait_job, zenodo_api_for
+from zenodo_fixture import FULL_TOKEN, wait_job
 
 DIMUON, OCEAN, MANY, EOSSR_V2 = 7000006, 7000012, 7000016, 7000003
 OCEAN_BIG = "sst_anomalies.nc"  # 5 MiB + 12345 bytes
 
-
-@pytest.fixture(scope="module")
-def standin(tmp_path_factory):
-    process = start_standin(tmp_path_factory.mktemp("zenodo"))
-    yield process
-    process.stop()
 
 
 @pytest.fixture
@@ -46,17 +40,6 @@ def jp_server_config(storage, cs3_root, standin):
     )
 
 
-@pytest.fixture
-def zenodo(jp_serverapp, standin, jp_asyncio_loop):
-    standin.reset()
-    extension = zenodo_api_for(jp_serverapp)
-    yield extension.zenodo
-    jp_asyncio_loop.run_until_complete(extension.zenodo.close())
-
-
-@pytest.fixture
-def fetch(jp_fetch, zenodo):
-    return jp_fetch
 
 
 def body(response) -> dict:

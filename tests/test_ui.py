@@ -5,79 +5,22 @@ notebook is on the storage."""
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 
 import nbformat
 import pytest
 from cs3.rpc.v1beta1.code_pb2 import CODE_OK
+from lab_fixture import CHROMIUM, CHROMIUM_ARGS, start_lab
 from playwright.sync_api import expect, sync_playwright
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def lab(storage, raw, tmp_path):
-    """`mesh-zenodo lab --gateway ...` as a user would start it, in a clean Jupyter environment."""
     root = f"/home/ui-{uuid.uuid4().hex[:8]}"
     assert raw.mkdir(root).status.code == CODE_OK
-    port = free_port()
-    env = dict(os.environ)
-    env.update(
-        MESH_ZENODO_CS3_PASSWORD="relativity",
-        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
-        JUPYTER_DATA_DIR=str(tmp_path / "data"),
-        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
-    )
-    log = open(tmp_path / "lab.log", "wb")
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "mesh_zenodo.cli", "lab", "--gateway", storage.grpc_addr,
-            "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
-            "--ServerApp.password=", "--allow-root", f"--CS3ContentsManager.root_path={root}",
-            f"--ServerApp.root_dir={tmp_path}",
-        ],
-        env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=tmp_path,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status", timeout=2)
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError((tmp_path / "lab.log").read_text(errors="replace"))
-            time.sleep(0.3)
-    yield url, root, tmp_path
-    process.terminate()
-    try:
-        process.wait(timeout=90)  # Jupyter shuts its kernels down first; slow on a loaded machine
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
+    process = start_lab(storage.grpc_addr, root, tmp_path)
+    yield process.url, root, tmp_path
+    process.stop()
 
 
 def test_lab_shows_sciencemesh_panel_and_saves_notebook_on_cs3(lab, raw, storage):

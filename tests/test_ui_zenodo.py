@@ -12,33 +12,16 @@ Screenshots go to ``$MESH_ZENODO_SCREENSHOTS`` (or the module's temporary folder
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 from cs3.rpc.v1beta1.code_pb2 import CODE_OK
+from lab_fixture import CHROMIUM, CHROMIUM_ARGS, start_lab
 from playwright.sync_api import Page, expect, sync_playwright
-from storage_fixture import StorageUser
+from storage_fixture import StorageUser, free_port
 from zenodo_fixture import FULL_TOKEN, READONLY_TOKEN, start_standin, wait_for
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # seeded records of the stand-in (mesh_zenodo/zenodo/standin.py)
 DIMUON, OCEAN = 7000006, 7000012
@@ -56,12 +39,6 @@ HOSTILE_DESCRIPTION = (
     "<script>window.__mz_pwned = 2</script>"
     '<a href="javascript:window.__mz_pwned = 3">click me</a>'
 )
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def md5(data: bytes) -> str:
     return hashlib.md5(data).hexdigest()
@@ -116,58 +93,20 @@ def inspector(storage):
 
 @pytest.fixture(scope="module")
 def lab(storage, standin, inspector, tmp_path_factory):
-    """`mesh-zenodo lab --gateway ...` as a user starts it, in a clean Jupyter environment,
-    with the stand-in as the default Zenodo server."""
+    """`mesh-zenodo lab --gateway ...` with the stand-in as the default Zenodo server."""
     tmp_path = tmp_path_factory.mktemp("lab")
     root = f"/home/ui-zenodo-{uuid.uuid4().hex[:8]}"
     assert inspector.mkdir(root).status.code == CODE_OK
-    config_dir = tmp_path / "config"
-    config_dir.mkdir()
-    (config_dir / "jupyter_server_config.json").write_text(
-        json.dumps(
-            {
-                "LabApp": {"expose_app_in_browser": True},
-                "ZenodoClient": {"base_url": standin.url, "backoff": 0.05, "retries": 1, "rate_limit_retries": 0},
-                "PullService": {"retry_delay": 0.05, "attempts": 2},
-            }
-        )
+    process = start_lab(
+        storage.grpc_addr, root, tmp_path,
+        config={
+            "LabApp": {"expose_app_in_browser": True},
+            "ZenodoClient": {"base_url": standin.url, "backoff": 0.05, "retries": 1, "rate_limit_retries": 0},
+            "PullService": {"retry_delay": 0.05, "attempts": 2},
+        },
     )
-    port = free_port()
-    env = dict(os.environ)
-    env.update(
-        MESH_ZENODO_CS3_PASSWORD="relativity",
-        JUPYTER_CONFIG_DIR=str(config_dir),
-        JUPYTER_DATA_DIR=str(tmp_path / "data"),
-        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
-    )
-    with open(tmp_path / "lab.log", "wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable, "-m", "mesh_zenodo.cli", "lab", "--gateway", storage.grpc_addr,
-                "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
-                "--ServerApp.password=", "--allow-root", f"--CS3ContentsManager.root_path={root}",
-                f"--ServerApp.root_dir={tmp_path}",
-            ],
-            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=tmp_path,
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/mesh-zenodo/zenodo/login", timeout=2)
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    process.kill()
-                    raise RuntimeError((tmp_path / "lab.log").read_text(errors="replace")) from None
-                time.sleep(0.3)
-        yield Lab(url=url, root=root, tmp=tmp_path)
-        process.terminate()
-        try:
-            process.wait(timeout=90)  # Jupyter shuts its kernels down first; slow on a loaded machine
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    yield Lab(url=process.url, root=root, tmp=tmp_path)
+    process.stop()
 
 
 class Lab:

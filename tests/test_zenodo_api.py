@@ -19,16 +19,10 @@ import pytest
 from tornado.httpclient import HTTPClientError
 from traitlets.config import Config
 
-from zenodo_fixture import FULL_TOKEN, READONLY_TOKEN, start_standin, zenodo_api_for
+from zenodo_fixture import FULL_TOKEN, READONLY_TOKEN
 
 DIMUON, OCEAN, SLIDES, EOSSR_V3, MANY = 7000006, 7000012, 7000010, 7000004, 7000016
 
-
-@pytest.fixture(scope="module")
-def standin(tmp_path_factory):
-    process = start_standin(tmp_path_factory.mktemp("zenodo"))
-    yield process
-    process.stop()
 
 
 @pytest.fixture
@@ -42,17 +36,6 @@ def jp_server_config(standin):
     )
 
 
-@pytest.fixture
-def zenodo(jp_serverapp, standin, jp_asyncio_loop):
-    standin.reset()
-    extension = zenodo_api_for(jp_serverapp)
-    yield extension.zenodo
-    jp_asyncio_loop.run_until_complete(extension.zenodo.close())
-
-
-@pytest.fixture
-def fetch(jp_fetch, zenodo):
-    return jp_fetch
 
 
 def body(response) -> dict:

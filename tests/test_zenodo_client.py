@@ -20,7 +20,7 @@ from mesh_zenodo.zenodo.client import (
     md5_from_headers,
     normalize_base_url,
 )
-from zenodo_fixture import FULL_TOKEN, OTHER_TOKEN, READONLY_TOKEN, start_standin
+from zenodo_fixture import FULL_TOKEN, OTHER_TOKEN, READONLY_TOKEN
 
 # record ids of the stand-in's seed data (fixed)
 EOSSR_V1, EOSSR_V2, EOSSR_V3 = 7000002, 7000003, 7000004
@@ -31,12 +31,6 @@ OCEAN = 7000012
 POSTER = 7000014
 MANY = 7000016
 
-
-@pytest.fixture(scope="module")
-def standin(tmp_path_factory):
-    process = start_standin(tmp_path_factory.mktemp("zenodo"))
-    yield process
-    process.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import requests
 
+from mesh_zenodo.launcher import ProgramProcess, spawn_standin
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-READY_RE = re.compile(r"^mesh-zenodo zenodo-standin: listening on (?P<url>http://\S+)$")
 
 FULL_TOKEN = "standin-full-token"  # deposit:write deposit:actions (user einstein)
 READONLY_TOKEN = "standin-readonly-token"  # no deposit scope (user marie)
@@ -36,42 +33,22 @@ TEST_RATE_LIMITS = "100000,100000,100000"
 
 
 class StandinProcess:
-    def __init__(self, process: subprocess.Popen, data: Path) -> None:
-        self.process = process
+    """The running stand-in (``mesh_zenodo.launcher.spawn_standin``) plus its control API."""
+
+    def __init__(self, program: ProgramProcess, data: Path) -> None:
+        self.program = program
+        self.process = program.process
         self.data = data
-        self.url = ""
-        self._lines: list[str] = []
-        self._ready = threading.Event()
-        self._reader = threading.Thread(target=self._read_stdout, daemon=True)
-        self._reader.start()
+        self.url = program.ready["url"]
         self.http = requests.Session()
 
     @property
     def pid(self) -> int:
-        return self.process.pid
+        return self.program.pid
 
     @property
     def output(self) -> str:
-        return "".join(self._lines)
-
-    def _read_stdout(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._lines.append(line)
-            match = READY_RE.match(line.rstrip("\n"))
-            if match and not self._ready.is_set():
-                self.url = match["url"]
-                self._ready.set()
-        self._ready.set()
-
-    def wait_ready(self, timeout: float) -> None:
-        if not self._ready.wait(timeout) or not self.url:
-            self.process.kill()
-            self.process.wait(10)
-            raise RuntimeError(
-                f"the Zenodo stand-in did not become ready within {timeout:.0f} s "
-                f"(exit code {self.process.returncode}):\n{self.output}"
-            )
+        return self.program.output
 
     # ------------------------------------------------------------------ control API
 
@@ -117,19 +94,8 @@ class StandinProcess:
     # ------------------------------------------------------------------ lifecycle
 
     def stop(self, timeout: float = 20.0) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-                raise AssertionError(f"the stand-in did not stop within {timeout:.0f} s") from None
-        self._reader.join(5)
         self.http.close()
-        code = self.process.returncode
-        assert code == 0, f"the stand-in exited with code {code}:\n{self.output}"
-        return code
+        return self.program.stop(timeout=timeout)
 
 
 def standin_env() -> dict[str, str]:
@@ -140,26 +106,9 @@ def standin_env() -> dict[str, str]:
 
 
 def start_standin(data: Path, extra_args: Sequence[str] = (), *, timeout: float = 60.0) -> StandinProcess:
-    """Launch the stand-in on a free loopback port (``--port 0``) and wait for its ready line."""
-    data = Path(data)
-    data.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [
-            sys.executable, "-m", "mesh_zenodo.zenodo.standin",
-            "--host", "127.0.0.1", "--port", "0", "--data", str(data),
-            "--rate-limit", TEST_RATE_LIMITS,
-            *extra_args,
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=standin_env(),
-        cwd=str(REPO_ROOT),
-    )
-    standin = StandinProcess(process, data)
-    standin.wait_ready(timeout)
-    return standin
+    """The stand-in on a free loopback port, with generous rate limits, running this tree's code."""
+    program = spawn_standin(Path(data), ["--rate-limit", TEST_RATE_LIMITS, *extra_args], timeout=timeout, env=standin_env())
+    return StandinProcess(program, Path(data))
 
 
 def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05):
@@ -175,22 +124,8 @@ def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05):
 
 
 def zenodo_api_for(serverapp):
-    """The Zenodo state of the running test server's mesh_zenodo extension. Until the
-    extension registers the Zenodo handlers itself (``setup_zenodo`` in
-    ``MeshZenodoApp.initialize_handlers``), register them here, as ExtensionApp would."""
-    from jupyter_server.utils import url_path_join
-
-    from mesh_zenodo.zenodo import setup_zenodo
-
-    extension = next(iter(serverapp.extension_manager.extension_apps["mesh_zenodo"]))
-    if getattr(extension, "zenodo", None) is None:
-        base_url = serverapp.web_app.settings["base_url"]
-        serverapp.web_app.add_handlers(
-            ".*$",
-            [(url_path_join(base_url, path), handler, {"name": extension.name, **kwargs})
-             for path, handler, kwargs in setup_zenodo(extension)],
-        )
-    return extension
+    """The running test server's mesh_zenodo extension (its ``zenodo`` and ``jobs``)."""
+    return next(iter(serverapp.extension_manager.extension_apps["mesh_zenodo"]))
 
 
 async def wait_job(fetch, job_id: str, timeout: float = 120.0, until=None) -> dict:
