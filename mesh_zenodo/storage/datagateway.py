@@ -181,6 +181,7 @@ class TransferHandler(_PlainErrors):
         self._busy_id: str | None = None
         self._upload: UploadSession | None = None
         self._download: DownloadSession | None = None
+        self._writing: asyncio.Future | None = None  # the chunk being written on a worker thread
 
     # -- set-up ------------------------------------------------------------------------
     async def prepare(self) -> None:
@@ -320,33 +321,55 @@ class TransferHandler(_PlainErrors):
         self._phase = "receiving"
 
     # -- body --------------------------------------------------------------------------
-    def data_received(self, chunk: bytes) -> None:
+    async def data_received(self, chunk: bytes) -> None:
+        # Each chunk is written and hashed on a worker thread while the loop receives the
+        # next one (one chunk in flight): the disk write and the MD5 do not stall the
+        # socket, and memory stays at two chunks.
         if self._phase != "receiving":
             return
         total = self._received + len(chunk)
         if self._expected is not None and total > self._expected:
             what = "Upload-Length" if self.request.method == "PUT" else "the remaining Upload-Length"
-            self._abort_body(Reject(400, f"body longer than {what} ({self._expected} bytes)"))
+            await self._abort_body(Reject(400, f"body longer than {what} ({self._expected} bytes)"))
             return
         if self._limit is not None and total > self._limit:
-            self._abort_body(Reject(507, "quota exceeded"))
+            await self._abort_body(Reject(507, "quota exceeded"))
             return
-        try:
-            self._fh.write(chunk)
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                self._abort_body(Reject(507, "not enough disk space"))
-            else:
-                log.error("writing an upload failed: %s", exc.strerror)
-                self._abort_body(Reject(500, "could not write the upload"))
+        if not await self._settle_write():
             return
-        if self._md5 is not None:
-            self._md5.update(chunk)
+        self._writing = asyncio.get_running_loop().run_in_executor(None, self._write_chunk, self._fh, chunk)
         self._received = total
 
-    def _abort_body(self, rej: Reject) -> None:
+    def _write_chunk(self, fh, chunk: bytes) -> None:
+        fh.write(chunk)
+        if self._md5 is not None:
+            self._md5.update(chunk)
+
+    async def _settle_write(self) -> bool:
+        """Wait for the chunk in flight; False (and the body aborted) if writing failed."""
+        writing, self._writing = self._writing, None
+        if writing is None:
+            return True
+        try:
+            await writing
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                await self._abort_body(Reject(507, "not enough disk space"))
+            else:
+                log.error("writing an upload failed: %s", exc.strerror)
+                await self._abort_body(Reject(500, "could not write the upload"))
+            return False
+        except ValueError:  # the file was closed under it: the request is already over
+            return False
+        return True
+
+    async def _abort_body(self, rej: Reject) -> None:
         """Stop accepting this body: drop what this request wrote, answer ``rej`` once
         the client has finished sending."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            with contextlib.suppress(OSError, ValueError):
+                await writing
         if self.request.method == "PATCH" and self._fh is not None:
             with contextlib.suppress(OSError):
                 self._fh.flush()
@@ -432,6 +455,7 @@ class TransferHandler(_PlainErrors):
         self._send(ok_status, "", {**extra_headers, **self._file_headers(info)})
 
     async def put(self, *_args) -> None:
+        await self._settle_write()
         if self._pending is not None:
             rej, self._pending = self._pending, None
             self._send(rej.status, rej.message, rej.headers)
@@ -453,6 +477,7 @@ class TransferHandler(_PlainErrors):
         await self._finalize(self._received, self._md5.hexdigest(), {}, 200)
 
     async def patch(self, *_args) -> None:
+        await self._settle_write()
         if self._pending is not None:
             rej, self._pending = self._pending, None
             self._send(rej.status, rej.message, {**self._tus_headers(self._start_offset), **rej.headers})
