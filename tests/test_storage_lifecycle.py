@@ -213,8 +213,8 @@ def test_a_taken_port_is_a_clear_error(tmp_path):
         proc.stop()
 
 
-def test_token_lifetime_quota_and_version_limit(tmp_path):
-    proc = start_storage(tmp_path / "root", ["--token-lifetime", "1", "--quota", "10000", "--max-versions", "2"])
+def test_quota_and_version_limit(tmp_path):
+    proc = start_storage(tmp_path / "root", ["--quota", "10000", "--max-versions", "2"])
     try:
         user = StorageUser(proc.grpc_addr, "einstein")
         # quota
@@ -244,7 +244,15 @@ def test_token_lifetime_quota_and_version_limit(tmp_path):
         for i in range(4):
             user.put_ok("/home/v.txt", f"{i}".encode())
         assert [v.size for v in user.versions("/home/v.txt")] == [1, 1]
-        # token lifetime
+        user.close()
+    finally:
+        proc.stop()
+
+
+def test_token_lifetime(tmp_path):
+    proc = start_storage(tmp_path / "root", ["--token-lifetime", "1"])
+    try:
+        user = StorageUser(proc.grpc_addr, "einstein")
         time.sleep(2.2)
         with pytest.raises(grpc.RpcError) as exc:
             user.stat("/home")
