@@ -114,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return standin_main(argv[1:])
 
-    parser = argparse.ArgumentParser(prog="mesh-zenodo", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="mesh-zenodo", description="JupyterLab on ScienceMesh (CS3/Reva) storage, with Zenodo."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("storage", help="run the embedded CS3 storage (see `mesh-zenodo storage --help`)")
     commands.add_parser("zenodo-standin", help="a local Zenodo for tests and offline demos (see `--help`)")
