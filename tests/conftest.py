@@ -75,3 +75,25 @@ def zenodo(jp_serverapp, standin):
 def fetch(jp_fetch, zenodo):
     """``jp_fetch`` for tests of the Zenodo REST API."""
     return jp_fetch
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A storage of the test module's own (for tests that look at a whole home)."""
+    proc = start_storage(tmp_path_factory.mktemp("storage-root"))
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def einstein(server):
+    user = StorageUser(server.grpc_addr, "einstein")
+    yield user
+    user.close()
+
+
+@pytest.fixture(scope="module")
+def marie(server):
+    user = StorageUser(server.grpc_addr, "marie")
+    yield user
+    user.close()

@@ -21,7 +21,7 @@ from cs3.storage.provider.v1beta1 import provider_api_pb2 as sp
 from cs3.storage.provider.v1beta1 import resources_pb2 as spr
 from cs3.types.v1beta1 import types_pb2
 from google.protobuf import message_factory
-from storage_fixture import StorageUser, start_storage
+from storage_fixture import StorageUser
 
 OK = code_pb2.CODE_OK
 EINSTEIN_ID = "4c510ada-c86b-4815-8820-42cdf82c3d51"
@@ -36,25 +36,7 @@ IMPLEMENTED = {
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    proc = start_storage(tmp_path_factory.mktemp("storage-root"))
-    yield proc
-    proc.stop()
 
-
-@pytest.fixture(scope="module")
-def einstein(server):
-    user = StorageUser(server.grpc_addr, "einstein")
-    yield user
-    user.close()
-
-
-@pytest.fixture(scope="module")
-def marie(server):
-    user = StorageUser(server.grpc_addr, "marie")
-    yield user
-    user.close()
 
 
 @pytest.fixture

@@ -14,24 +14,12 @@ import jwt
 import pytest
 import requests
 from cs3.rpc.v1beta1 import code_pb2
-from storage_fixture import StorageUser, start_storage
+from storage_fixture import StorageUser
 
 OK = code_pb2.CODE_OK
 MiB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    proc = start_storage(tmp_path_factory.mktemp("storage-data"))
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="module")
-def einstein(server):
-    user = StorageUser(server.grpc_addr, "einstein")
-    yield user
-    user.close()
 
 
 @pytest.fixture
