@@ -110,10 +110,13 @@ class CS3ContentsManager(AsyncContentsManager):
         return posixpath.join(self._root, normalized) if normalized else self._root
 
     @staticmethod
-    def _hidden(path: str) -> bool:
+    def hidden(path: str) -> bool:
+        """Whether a Jupyter path has a hidden (dot) segment, as jupyter_server judges it."""
         return any(part.startswith(".") for part in path.strip("/").split("/") if part not in ("", ".", ".."))
 
-    async def _stat(self, path: str, four_o_four: str) -> spr.ResourceInfo | None:
+    async def stat(self, path: str, four_o_four: str) -> spr.ResourceInfo | None:
+        """The CS3 ResourceInfo of a Jupyter path. When there is none: a 404 with the
+        message ``four_o_four``, or None if that message is empty."""
         cs3 = await self.cs3_path(path)
         with http_errors():
             try:
@@ -126,18 +129,18 @@ class CS3ContentsManager(AsyncContentsManager):
     # ------------------------------------------------------------------ existence
 
     async def dir_exists(self, path: str) -> bool:
-        info = await self._stat(path, "")
+        info = await self.stat(path, "")
         return info is not None and info.type == CONTAINER
 
     async def file_exists(self, path: str = "") -> bool:
-        info = await self._stat(path, "")
+        info = await self.stat(path, "")
         return info is not None and info.type != CONTAINER
 
     async def exists(self, path: str) -> bool:
-        return await self._stat(path, "") is not None
+        return await self.stat(path, "") is not None
 
     async def is_hidden(self, path: str) -> bool:
-        return self._hidden(path)
+        return self.hidden(path)
 
     # ------------------------------------------------------------------ models
 
@@ -171,8 +174,8 @@ class CS3ContentsManager(AsyncContentsManager):
 
     async def get(self, path, content=True, type=None, format=None, require_hash=False):
         path = path.strip("/")
-        info = await self._stat(path, f"No such file or directory: {path}")
-        if not self.allow_hidden and self._hidden(path):
+        info = await self.stat(path, f"No such file or directory: {path}")
+        if not self.allow_hidden and self.hidden(path):
             self.log.info("Refusing to serve hidden file or directory %r, via 404 Error", path)
             raise web.HTTPError(404, f"file or directory does not exist: {path!r}")
         if info.type == CONTAINER:
@@ -299,7 +302,7 @@ class CS3ContentsManager(AsyncContentsManager):
         return saved
 
     async def _save_directory(self, cs3: str, path: str) -> None:
-        if not self.allow_hidden and self._hidden(path):
+        if not self.allow_hidden and self.hidden(path):
             raise web.HTTPError(400, f"Cannot create hidden directory {path!r}")
         info = await self.client.exists(cs3)
         if info is None:
@@ -355,9 +358,9 @@ class CS3ContentsManager(AsyncContentsManager):
 
     async def delete_file(self, path):
         path = path.strip("/")
-        if not self.allow_hidden and self._hidden(path):
+        if not self.allow_hidden and self.hidden(path):
             raise web.HTTPError(400, f"Cannot delete file or directory {path!r}")
-        info = await self._stat(path, f"File or directory does not exist: {path}")
+        info = await self.stat(path, f"File or directory does not exist: {path}")
         if not info.permission_set.delete:
             raise web.HTTPError(403, f"Permission denied: {path}")
         with http_errors():
@@ -368,11 +371,11 @@ class CS3ContentsManager(AsyncContentsManager):
         old_path, new_path = old_path.strip("/"), new_path.strip("/")
         if new_path == old_path:
             return
-        if not self.allow_hidden and (self._hidden(old_path) or self._hidden(new_path)):
+        if not self.allow_hidden and (self.hidden(old_path) or self.hidden(new_path)):
             raise web.HTTPError(400, f"Cannot rename file or directory {old_path!r}")
         if await self.exists(new_path):
             raise web.HTTPError(409, f"File already exists: {new_path}")
-        await self._stat(old_path, f"File or directory does not exist: {old_path}")
+        await self.stat(old_path, f"File or directory does not exist: {old_path}")
         with http_errors():
             await self.client.move(await self.cs3_path(old_path), await self.cs3_path(new_path))
 
@@ -380,8 +383,8 @@ class CS3ContentsManager(AsyncContentsManager):
         """Copy a file or folder on the storage, streaming (never a whole file in memory)."""
         path = from_path.strip("/")
         from_dir, _, from_name = path.rpartition("/")
-        info = await self._stat(path, f"No such file or directory: {path}")
-        if not self.allow_hidden and self._hidden(path):
+        info = await self.stat(path, f"No such file or directory: {path}")
+        if not self.allow_hidden and self.hidden(path):
             raise web.HTTPError(404, f"file or directory does not exist: {path!r}")
         destination = from_dir if to_path is None else to_path.strip("/")
         if await self.dir_exists(destination):
@@ -436,11 +439,11 @@ class CS3Checkpoints(AsyncCheckpoints):
         return {"id": info.etag.strip('"'), "last_modified": _mtime(info)}
 
     async def create_checkpoint(self, contents_mgr, path):
-        info = await contents_mgr._stat(path.strip("/"), f"No such file: {path}")
+        info = await contents_mgr.stat(path.strip("/"), f"No such file: {path}")
         return self._current(info)
 
     async def list_checkpoints(self, path):
-        info = await self._cm._stat(path.strip("/"), "")
+        info = await self._cm.stat(path.strip("/"), "")
         if info is None or info.type == CONTAINER:
             return []
         with http_errors():
@@ -453,7 +456,7 @@ class CS3Checkpoints(AsyncCheckpoints):
         return checkpoints
 
     async def restore_checkpoint(self, contents_mgr, checkpoint_id, path):
-        info = await contents_mgr._stat(path.strip("/"), f"No such file: {path}")
+        info = await contents_mgr.stat(path.strip("/"), f"No such file: {path}")
         if checkpoint_id == info.etag.strip('"'):
             return  # the checkpoint is the current content
         cs3 = await contents_mgr.cs3_path(path)
@@ -500,9 +503,9 @@ class CS3FilesHandler(JupyterHandler):
         self.check_xsrf_cookie()  # /files/ requests must originate from the same site
         cm: CS3ContentsManager = self.contents_manager
         path = path.strip("/")
-        if not cm.allow_hidden and cm._hidden(path):
+        if not cm.allow_hidden and cm.hidden(path):
             raise web.HTTPError(404)
-        info = await cm._stat(path, f"No such file: {path}")
+        info = await cm.stat(path, f"No such file: {path}")
         if info.type == CONTAINER:
             raise web.HTTPError(400, f"{path} is a directory, not a file", reason="bad type")
         name = path.rsplit("/", 1)[-1]

@@ -89,10 +89,10 @@ class UploadHandler(MeshHandler):
         if length is None or not length.isdigit():
             raise web.HTTPError(411, "Content-Length is required")
         path = self.path_kwargs["path"].strip("/")
-        if not path or (not cm.allow_hidden and cm._hidden(path)):
+        if not path or (not cm.allow_hidden and cm.hidden(path)):
             raise web.HTTPError(400, f"Cannot upload to {path!r}")
         cs3 = await cm.cs3_path(path)
-        existing = await cm._stat(path, "")
+        existing = await cm.stat(path, "")
         if existing is not None and (existing.type == CONTAINER or self.get_argument("overwrite", "0") != "1"):
             raise web.HTTPError(409, f"File already exists: {path}")
         self.request.connection.set_max_body_size(int(length))

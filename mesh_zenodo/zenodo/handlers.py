@@ -299,7 +299,7 @@ class PullsHandler(ZenodoHandler):
                 409, "pulling from Zenodo needs Jupyter's files on a CS3 storage (mesh-zenodo lab)", reason="NotOnCS3"
             )
         display = destination.strip("/")
-        if cm._hidden(display) and not cm.allow_hidden:
+        if cm.hidden(display) and not cm.allow_hidden:
             raise self.bad_request(f"cannot pull into the hidden folder /{display}")
         folder = await cm.cs3_path(display)
         with cs3_errors.http_errors():
