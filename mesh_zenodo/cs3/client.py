@@ -454,7 +454,7 @@ class CS3Client(LoggingConfigurable):
 
                 async def chunks() -> AsyncIterator[bytes]:
                     try:
-                        async for chunk in resp.content.iter_chunked(self.chunk_size):
+                        async for chunk in resp.content.iter_any():
                             yield chunk
                     except (aiohttp.ClientError, asyncio.TimeoutError):
                         raise errors.Unavailable(f"{action} failed: the transfer broke off", path=path) from None
