@@ -65,3 +65,12 @@ def md5_of(path: Path) -> str:
         while chunk := f.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def download(url: str, dst: Path, headers: dict | None = None, session: requests.Session | None = None) -> None:
+    """Stream ``url`` to the file ``dst`` as a plain script would (1 MiB pieces)."""
+    get = session.get if session is not None else requests.get
+    with get(url, stream=True, timeout=120, headers=headers or {}) as r, open(dst, "wb") as f:
+        r.raise_for_status()
+        for chunk in r.iter_content(CHUNK):
+            f.write(chunk)

@@ -31,7 +31,7 @@ from pathlib import Path
 import requests
 
 from mesh_zenodo.launcher import spawn_standin, spawn_storage
-from measure import CHUNK, free_port, rss, cpu_seconds, reset_peak, wait_http
+from measure import CHUNK, download, free_port, rss, cpu_seconds, reset_peak, wait_http
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -61,10 +61,7 @@ def plain_download(files: list[dict], folder: Path) -> None:
     """The baseline: what a script would do, one file after the other."""
     with requests.Session() as session:
         for f in files:
-            with session.get(f["links"]["self"], stream=True, timeout=120) as r, open(folder / f["key"], "wb") as out:
-                r.raise_for_status()
-                for chunk in r.iter_content(CHUNK):
-                    out.write(chunk)
+            download(f["links"]["self"], folder / f["key"], session=session)
 
 
 def main() -> int:

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import requests
-from measure import CHUNK, free_port, rss, reset_peak, wait_http, md5_of
+from measure import CHUNK, download, free_port, rss, reset_peak, wait_http, md5_of
 
 from mesh_zenodo.cs3.client import CS3Client
 from mesh_zenodo.launcher import spawn_storage
@@ -69,13 +69,6 @@ def local_copy(src: Path, dst: Path) -> None:
     with open(src, "rb") as fin, open(dst, "wb") as fout:
         while chunk := fin.read(CHUNK):
             fout.write(chunk)
-
-
-def http_download(url: str, dst: Path) -> None:
-    with requests.get(url, stream=True, timeout=60) as r, open(dst, "wb") as f:
-        r.raise_for_status()
-        for chunk in r.iter_content(CHUNK):
-            f.write(chunk)
 
 
 async def client_upload(client: CS3Client, src: Path, path: str) -> None:
@@ -125,14 +118,7 @@ def streamed_upload(base: str, token: str, src: Path, name: str) -> None:
 
 
 def contents_download(base: str, token: str, name: str, dst: Path) -> None:
-    http_download_with(f"{base}/files/{name}", {"Authorization": f"token {token}"}, dst)
-
-
-def http_download_with(url: str, headers: dict, dst: Path) -> None:
-    with requests.get(url, stream=True, timeout=120, headers=headers) as r, open(dst, "wb") as f:
-        r.raise_for_status()
-        for chunk in r.iter_content(CHUNK):
-            f.write(chunk)
+    download(f"{base}/files/{name}", dst, {"Authorization": f"token {token}"})
 
 
 
@@ -180,7 +166,7 @@ def main() -> int:
 
             print("baseline", flush=True)
             base_up = timed("local disk copy", size, lambda: local_copy(src, out))
-            base_down = timed("plain HTTP GET from loopback", size, lambda: http_download(
+            base_down = timed("plain HTTP GET from loopback", size, lambda: download(
                 f"http://127.0.0.1:{http_port}/source.bin", out))
             assert md5_of(out) == expected
 

@@ -25,8 +25,8 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-def storage_env() -> dict[str, str]:
-    """The environment for the subprocess: this source tree first on the path."""
+def source_tree_env() -> dict[str, str]:
+    """The environment for our programs' subprocesses: this source tree first on the path."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
     env["PYTHONUNBUFFERED"] = "1"
@@ -35,7 +35,7 @@ def storage_env() -> dict[str, str]:
 
 def start_storage(root: Path, extra_args: Sequence[str] = (), *, timeout: float = 30.0) -> StorageProcess:
     """The storage on free loopback ports, running this source tree's code."""
-    return spawn_storage(Path(root), extra_args=extra_args, timeout=timeout, env=storage_env())
+    return spawn_storage(Path(root), extra_args=extra_args, timeout=timeout, env=source_tree_env())
 
 
 # ----------------------------------------------------------------------------------------

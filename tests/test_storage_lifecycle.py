@@ -18,13 +18,13 @@ from cs3.gateway.v1beta1 import gateway_api_pb2_grpc as gw_grpc
 from cs3.rpc.v1beta1 import code_pb2
 from cs3.storage.provider.v1beta1 import provider_api_pb2 as sp
 from cs3.storage.provider.v1beta1 import resources_pb2 as spr
-from storage_fixture import StorageUser, free_port, start_storage, storage_command, storage_env
+from storage_fixture import StorageUser, free_port, start_storage, storage_command, source_tree_env
 
 OK = code_pb2.CODE_OK
 
 
 def run_storage_expecting_failure(args: list[str], timeout: float = 30) -> subprocess.CompletedProcess:
-    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=storage_env())
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=source_tree_env())
 
 
 def test_everything_persists_across_a_restart(tmp_path):

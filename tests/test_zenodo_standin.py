@@ -10,13 +10,14 @@ import requests
 from mesh_zenodo.zenodo import errors
 from mesh_zenodo.zenodo.client import ZenodoClient
 from mesh_zenodo.zenodo.standin import evaluate, parse_query, record_doc, tokenize
-from zenodo_fixture import FULL_TOKEN, REPO_ROOT, standin_env, start_standin
+from storage_fixture import REPO_ROOT, source_tree_env
+from zenodo_fixture import FULL_TOKEN, start_standin
 
 
 def test_help_names_the_options():
     out = subprocess.run(
         [sys.executable, "-m", "mesh_zenodo.zenodo.standin", "--help"],
-        capture_output=True, text=True, env=standin_env(), cwd=REPO_ROOT, timeout=60,
+        capture_output=True, text=True, env=source_tree_env(), cwd=REPO_ROOT, timeout=60,
     )
     assert out.returncode == 0
     for option in ("--port", "--host", "--data", "--token", "--readonly-token", "--big-record", "--rate-limit"):

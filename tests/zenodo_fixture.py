@@ -11,7 +11,6 @@ The stand-in knows these tokens (see ``mesh_zenodo.zenodo.standin.DEFAULT_TOKENS
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Sequence
@@ -20,8 +19,8 @@ from pathlib import Path
 import requests
 
 from mesh_zenodo.launcher import ProgramProcess, spawn_standin
+from storage_fixture import source_tree_env
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 FULL_TOKEN = "standin-full-token"  # deposit:write deposit:actions (user einstein)
 READONLY_TOKEN = "standin-readonly-token"  # no deposit scope (user marie)
@@ -98,16 +97,9 @@ class StandinProcess:
         return self.program.stop(timeout=timeout)
 
 
-def standin_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
-    env["PYTHONUNBUFFERED"] = "1"
-    return env
-
-
 def start_standin(data: Path, extra_args: Sequence[str] = (), *, timeout: float = 60.0) -> StandinProcess:
     """The stand-in on a free loopback port, with generous rate limits, running this tree's code."""
-    program = spawn_standin(Path(data), ["--rate-limit", TEST_RATE_LIMITS, *extra_args], timeout=timeout, env=standin_env())
+    program = spawn_standin(Path(data), ["--rate-limit", TEST_RATE_LIMITS, *extra_args], timeout=timeout, env=source_tree_env())
     return StandinProcess(program, Path(data))
 
 
