@@ -1,13 +1,23 @@
-"""The Jupyter server extension: configuration and handler registration."""
+"""The Jupyter server extension, and the composition root of the plugin.
+
+:class:`MeshZenodoApp` builds, once per server, everything the REST API works with:
+the CS3 client (shared with the contents manager when Lab's files are on CS3), the Zenodo
+connection, the job registry and the services, and hands them to the handlers as keyword
+arguments of their routes (:func:`mesh_zenodo.rest.routes`). Nothing else creates them.
+"""
 
 from __future__ import annotations
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Any, Instance
+from traitlets import Instance, default
 
+from . import rest
 from .contents import CS3ContentsManager
 from .cs3.client import CS3Client
-from .zenodo import setup_zenodo, stop_zenodo, zenodo_classes
+from .services.jobs import JobRegistry
+from .services.pulls import PullService
+from .services.zenodo_connection import ZenodoConnection
+from .zenodo.client import ZenodoClient
 
 
 class MeshZenodoApp(ExtensionApp):
@@ -16,32 +26,43 @@ class MeshZenodoApp(ExtensionApp):
     name = "mesh_zenodo"
     description = __doc__
 
-    # c.CS3Client.*, c.ZenodoClient.*, c.ZenodoConnection.*, c.PullService.* (listed by --help-all)
-    classes = [*ExtensionApp.classes, CS3Client, CS3ContentsManager, *zenodo_classes()]
+    # c.CS3Client.*, c.CS3ContentsManager.*, c.ZenodoClient.*, c.ZenodoConnection.*,
+    # c.PullService.* (listed by --help-all)
+    classes = [*ExtensionApp.classes, CS3Client, CS3ContentsManager, ZenodoClient, ZenodoConnection, PullService]
 
-    cs3 = Instance(CS3Client, allow_none=True, help="The CS3 connection the REST API uses.")
-    zenodo = Any(None, allow_none=True, help="The Zenodo sign-in, jobs and pull service (set up at start).")
-    jobs = Any(None, allow_none=True, help="The long-running jobs (pulls, publishing) and their progress.")
+    cs3 = Instance(CS3Client, help="The CS3 connection of the REST API (the contents manager's, on CS3).")
+    zenodo_connection = Instance(ZenodoConnection, help="The signed-in Zenodo account of this server.")
+    jobs = Instance(JobRegistry, help="The long jobs (pulls, publishing) and their progress.")
+    pulls = Instance(PullService, help="Pulls Zenodo records into the storage.")
 
-    def initialize_settings(self) -> None:
+    @default("cs3")
+    def _default_cs3(self) -> CS3Client:
         contents = self.serverapp.contents_manager
         if isinstance(contents, CS3ContentsManager):
-            # one connection (and one sign-in) for Lab's files and the panel
-            self.cs3 = contents.client
-        else:
-            self.cs3 = CS3Client(parent=self.serverapp, log=self.log)
+            return contents.client  # one connection (and one sign-in) for Lab's files and the panel
+        return CS3Client(parent=self.serverapp, log=self.log)
 
-    @property
-    def contents_on_cs3(self) -> bool:
-        return isinstance(self.serverapp.contents_manager, CS3ContentsManager)
+    @default("zenodo_connection")
+    def _default_zenodo_connection(self) -> ZenodoConnection:
+        connection = ZenodoConnection(parent=self, log=self.log)
+        connection.load_remembered()
+        return connection
+
+    @default("jobs")
+    def _default_jobs(self) -> JobRegistry:
+        return JobRegistry(log=self.log)
+
+    @default("pulls")
+    def _default_pulls(self) -> PullService:
+        return PullService(parent=self, log=self.log, jobs=self.jobs)
 
     def initialize_handlers(self) -> None:
-        from .handlers import default_handlers
-
-        self.handlers.extend(default_handlers)
-        self.handlers.extend(setup_zenodo(self))
+        self.handlers.extend(
+            rest.routes(cs3=self.cs3, connection=self.zenodo_connection, jobs=self.jobs, pulls=self.pulls)
+        )
 
     async def stop_extension(self) -> None:
-        await stop_zenodo(self)  # first: cancelled pulls clean up through the CS3 client
-        if self.cs3 is not None:
-            await self.cs3.close()
+        # first the jobs: cancelled pulls clean up through the CS3 client
+        await self.jobs.close()
+        await self.zenodo_connection.close()
+        await self.cs3.close()

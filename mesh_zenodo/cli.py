@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return storage_main(argv[1:])
     if argv[:1] == ["zenodo-standin"]:
-        from .zenodo.standin import main as standin_main
+        from .standin.main import main as standin_main
 
         return standin_main(argv[1:])
 

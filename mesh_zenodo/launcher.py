@@ -162,7 +162,7 @@ def spawn_standin(
     """Start the Zenodo stand-in and wait until it serves; its URL is ``ready["url"]``."""
     data = Path(data)
     data.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "mesh_zenodo.zenodo.standin", "--host", host, "--port", str(port),
+    command = [sys.executable, "-m", "mesh_zenodo.standin", "--host", host, "--port", str(port),
                "--data", str(data), *extra_args]
     standin = ProgramProcess("Zenodo stand-in", _popen(command, env), STANDIN_READY)
     standin.wait_ready(timeout)

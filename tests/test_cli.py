@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.request
 
-from storage_fixture import free_port
+from mesh_zenodo.pytest_plugin import free_port
 
 
 def wait_for(url: str, process: subprocess.Popen, log_path) -> bytes:

@@ -15,18 +15,17 @@ from traitlets.config import Config
 
 from mesh_zenodo.cs3 import errors
 from mesh_zenodo.cs3.client import PASSWORD_ENV, CS3Client
-from conftest import PASSWORDS, cs3_config
-from storage_fixture import start_storage
+from mesh_zenodo.pytest_plugin import PASSWORDS, cs3_config, start_storage
 
 
-def client_for(storage, user="einstein", password=None, **kw) -> CS3Client:
+def client_for(mz_storage, user="einstein", password=None, **kw) -> CS3Client:
     return CS3Client(
-        gateway=storage.grpc_addr, username=user, password=PASSWORDS[user] if password is None else password, **kw
+        gateway=mz_storage.grpc_addr, username=user, password=PASSWORDS[user] if password is None else password, **kw
     )
 
 
-async def test_sign_in_and_whoami(storage):
-    client = client_for(storage)
+async def test_sign_in_and_whoami(mz_storage):
+    client = client_for(mz_storage)
     user = await client.whoami()
     assert (user.username, user.id.idp, user.id.opaque_id) == (
         "einstein", "cernbox.cern.ch", "4c510ada-c86b-4815-8820-42cdf82c3d51",
@@ -35,9 +34,9 @@ async def test_sign_in_and_whoami(storage):
     await client.close()
 
 
-async def test_wrong_password_is_unauthenticated_and_secret_free(storage, caplog):
+async def test_wrong_password_is_unauthenticated_and_secret_free(mz_storage, caplog):
     caplog.set_level(logging.DEBUG)
-    client = client_for(storage, password="not-the-password")
+    client = client_for(mz_storage, password="not-the-password")
     with pytest.raises(errors.Unauthenticated) as e:
         await client.whoami()
     assert e.value.http_status == 401
@@ -59,8 +58,8 @@ async def test_unreachable_gateway_is_a_clear_error_not_a_hang():
     await client.close()
 
 
-async def test_errors_map_to_cs3_exceptions(storage, raw):
-    client = client_for(storage)
+async def test_errors_map_to_cs3_exceptions(mz_storage, mz_raw):
+    client = client_for(mz_storage)
     with pytest.raises(errors.NotFound):
         await client.stat("/home/definitely-missing")
     await client.create_container("/home/client-errors")
@@ -73,8 +72,8 @@ async def test_errors_map_to_cs3_exceptions(storage, raw):
     await client.close()
 
 
-async def test_users_cannot_see_each_other(storage):
-    einstein, marie = client_for(storage), client_for(storage, "marie")
+async def test_users_cannot_see_each_other(mz_storage):
+    einstein, marie = client_for(mz_storage), client_for(mz_storage, "marie")
     await einstein.upload("/home/einstein-only.txt", b"private")
     info = await einstein.stat("/home/einstein-only.txt")
     with pytest.raises(errors.NotFound):
@@ -100,8 +99,8 @@ async def test_expired_token_is_renewed(tmp_path):
         process.stop()
 
 
-async def test_streamed_transfer_in_bounded_memory(storage):
-    client = client_for(storage)
+async def test_streamed_transfer_in_bounded_memory(mz_storage):
+    client = client_for(mz_storage)
     size = 48 * 1024 * 1024
     block = os.urandom(1024 * 1024)
     expected = hashlib.md5(block * (size // len(block))).hexdigest()
@@ -126,8 +125,8 @@ async def test_streamed_transfer_in_bounded_memory(storage):
     await client.close()
 
 
-async def test_if_match_refuses_a_stale_write(storage):
-    client = client_for(storage)
+async def test_if_match_refuses_a_stale_write(mz_storage):
+    client = client_for(mz_storage)
     await client.upload("/home/etag.txt", b"one")
     etag = (await client.stat("/home/etag.txt")).etag
     await client.upload("/home/etag.txt", b"two", if_match=etag)
@@ -137,9 +136,9 @@ async def test_if_match_refuses_a_stale_write(storage):
     await client.close()
 
 
-async def test_password_from_environment_does_not_reach_kernels(storage, monkeypatch):
+async def test_password_from_environment_does_not_reach_kernels(mz_storage, monkeypatch):
     monkeypatch.setenv(PASSWORD_ENV, "relativity")
-    client = CS3Client(gateway=storage.grpc_addr, username="einstein")
+    client = CS3Client(gateway=mz_storage.grpc_addr, username="einstein")
     assert PASSWORD_ENV not in os.environ
     assert (await client.whoami()).username == "einstein"
     await client.close()
@@ -171,8 +170,8 @@ class TestSessionWhenStorageIsDown:
 
 class TestSessionWithWrongPassword:
     @pytest.fixture
-    def jp_server_config(self, storage, cs3_root):
-        config = cs3_config(storage, cs3_root)
+    def jp_server_config(self, mz_storage, mz_cs3_root):
+        config = cs3_config(mz_storage, mz_cs3_root)
         config["CS3Client"]["password"] = "pw-XYZZY-123"
         config["ServerApp"] = {"jpserver_extensions": {"mesh_zenodo": True}}
         return Config(config)

@@ -20,7 +20,7 @@ from tornado.web import HTTPError
 
 from mesh_zenodo.contents import CS3ContentsManager
 from mesh_zenodo.cs3.client import CS3Client
-from conftest import PASSWORDS
+from mesh_zenodo.pytest_plugin import PASSWORDS
 
 VOLATILE = {"last_modified", "created", "hash", "hash_algorithm"}
 
@@ -215,11 +215,11 @@ SCENARIOS = [
 
 
 @pytest.fixture
-def managers(tmp_path, storage, raw):
+def managers(tmp_path, mz_storage, mz_raw):
     root = f"/home/conf-{uuid.uuid4().hex[:10]}"
-    assert raw.mkdir(root).status.code == CODE_OK
+    assert mz_raw.mkdir(root).status.code == CODE_OK
     local = AsyncFileContentsManager(root_dir=str(tmp_path))
-    client = CS3Client(gateway=storage.grpc_addr, username="einstein", password=PASSWORDS["einstein"])
+    client = CS3Client(gateway=mz_storage.grpc_addr, username="einstein", password=PASSWORDS["einstein"])
     cs3 = CS3ContentsManager(root_path=root, client=client)
     yield local, cs3
 

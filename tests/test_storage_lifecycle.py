@@ -18,7 +18,7 @@ from cs3.gateway.v1beta1 import gateway_api_pb2_grpc as gw_grpc
 from cs3.rpc.v1beta1 import code_pb2
 from cs3.storage.provider.v1beta1 import provider_api_pb2 as sp
 from cs3.storage.provider.v1beta1 import resources_pb2 as spr
-from storage_fixture import StorageUser, free_port, start_storage, storage_command, source_tree_env
+from mesh_zenodo.pytest_plugin import StorageUser, free_port, start_storage, storage_command, source_tree_env
 
 OK = code_pb2.CODE_OK
 

@@ -19,19 +19,19 @@ import pytest
 from tornado.httpclient import HTTPClientError
 from traitlets.config import Config
 
-from zenodo_fixture import FULL_TOKEN, READONLY_TOKEN
+from mesh_zenodo.pytest_plugin import FULL_TOKEN, READONLY_TOKEN
 
 DIMUON, OCEAN, SLIDES, EOSSR_V3, MANY = 7000006, 7000012, 7000010, 7000004, 7000016
 
 
 
 @pytest.fixture
-def jp_server_config(standin):
+def jp_server_config(mz_standin):
     # no CS3 storage needed here: Jupyter's own file contents, the Zenodo API on the stand-in
     return Config(
         {
             "ServerApp": {"jpserver_extensions": {"mesh_zenodo": True}},
-            "ZenodoClient": {"base_url": standin.url, "backoff": 0.01, "retries": 1},
+            "ZenodoClient": {"base_url": mz_standin.url, "backoff": 0.01, "retries": 1},
         }
     )
 
@@ -42,19 +42,19 @@ def body(response) -> dict:
     return json.loads(response.body.decode())
 
 
-async def call(fetch, *path, method="GET", json_body=None, raw_body=None, **kw):
+async def call(mz_fetch, *path, method="GET", json_body=None, raw_body=None, **kw):
     if json_body is not None:
         kw["body"] = json.dumps(json_body)
     elif raw_body is not None:
         kw["body"] = raw_body
     elif method in ("POST", "PUT"):
         kw["body"] = "{}"
-    return body(await fetch("mesh-zenodo", "zenodo", *path, method=method, **kw))
+    return body(await mz_fetch("mesh-zenodo", "zenodo", *path, method=method, **kw))
 
 
-async def expect_error(fetch, *path, status: int, method="GET", json_body=None, raw_body=None, **kw) -> dict:
+async def expect_error(mz_fetch, *path, status: int, method="GET", json_body=None, raw_body=None, **kw) -> dict:
     with pytest.raises(HTTPClientError) as e:
-        await call(fetch, *path, method=method, json_body=json_body, raw_body=raw_body, **kw)
+        await call(mz_fetch, *path, method=method, json_body=json_body, raw_body=raw_body, **kw)
     assert e.value.code == status, (e.value.code, e.value.response.body if e.value.response else None)
     payload = json.loads(e.value.response.body.decode())
     assert isinstance(payload.get("message"), str) and payload["message"], payload
@@ -72,53 +72,53 @@ def closed_port() -> int:
 # ---------------------------------------------------------------------------------------
 
 
-async def test_signed_out_status(fetch, standin):
-    status = await call(fetch, "login")
-    assert status["connected"] is False and status["base_url"] == standin.url
+async def test_signed_out_status(mz_fetch, mz_standin):
+    status = await call(mz_fetch, "login")
+    assert status["connected"] is False and status["base_url"] == mz_standin.url
     assert status["environments"] == {"zenodo": "https://zenodo.org", "sandbox": "https://sandbox.zenodo.org"}
     assert status["environment"] == "custom" and status["remembered"] is False
 
 
-async def test_sign_in_with_a_good_token(fetch, standin, jp_data_dir):
-    status = await call(fetch, "login", method="POST", json_body={"token": FULL_TOKEN, "base_url": standin.url + "/api/"})
+async def test_sign_in_with_a_good_token(mz_fetch, mz_standin, jp_data_dir):
+    status = await call(mz_fetch, "login", method="POST", json_body={"token": FULL_TOKEN, "base_url": mz_standin.url + "/api/"})
     assert status["connected"] is True and status["verified"] is True and status["deposit"] is True
-    assert status["base_url"] == standin.url and status["remembered"] is False
+    assert status["base_url"] == mz_standin.url and status["remembered"] is False
     assert FULL_TOKEN not in json.dumps(status)
-    assert (await call(fetch, "login"))["connected"] is True
+    assert (await call(mz_fetch, "login"))["connected"] is True
     assert not (jp_data_dir / "mesh-zenodo" / "zenodo-token.json").exists()  # not asked to remember
-    checks = standin.requests(r"^/api/deposit/depositions$")
+    checks = mz_standin.requests(r"^/api/deposit/depositions$")
     assert checks and checks[-1]["auth"] == "bearer" and "size=1" in checks[-1]["query"]
-    signed_out = await call(fetch, "login", method="DELETE")
+    signed_out = await call(mz_fetch, "login", method="DELETE")
     assert signed_out["connected"] is False
 
 
-async def test_sign_in_with_a_bad_token_says_why(fetch, standin):
-    error = await expect_error(fetch, "login", method="POST", status=401,
-                               json_body={"token": "not-a-real-token", "base_url": standin.url})
+async def test_sign_in_with_a_bad_token_says_why(mz_fetch, mz_standin):
+    error = await expect_error(mz_fetch, "login", method="POST", status=401,
+                               json_body={"token": "not-a-real-token", "base_url": mz_standin.url})
     assert error["reason"] == "InvalidToken" and "refused the access token" in error["message"]
     assert "not-a-real-token" not in json.dumps(error)
-    assert (await call(fetch, "login"))["connected"] is False
+    assert (await call(mz_fetch, "login"))["connected"] is False
 
 
-async def test_sign_in_with_a_token_missing_the_deposit_scope(fetch, standin):
-    error = await expect_error(fetch, "login", method="POST", status=403,
-                               json_body={"token": READONLY_TOKEN, "base_url": standin.url})
+async def test_sign_in_with_a_token_missing_the_deposit_scope(mz_fetch, mz_standin):
+    error = await expect_error(mz_fetch, "login", method="POST", status=403,
+                               json_body={"token": READONLY_TOKEN, "base_url": mz_standin.url})
     assert error["reason"] == "MissingScope" and "deposit:write" in error["message"]
-    assert (await call(fetch, "login"))["connected"] is False
+    assert (await call(mz_fetch, "login"))["connected"] is False
 
 
-async def test_sign_in_to_an_unreachable_server(fetch):
+async def test_sign_in_to_an_unreachable_server(mz_fetch):
     port = closed_port()
-    error = await expect_error(fetch, "login", method="POST", status=502,
+    error = await expect_error(mz_fetch, "login", method="POST", status=502,
                                json_body={"token": FULL_TOKEN, "base_url": f"http://127.0.0.1:{port}"})
     assert error["reason"] == "Unreachable" and f"127.0.0.1:{port}" in error["message"]
     assert FULL_TOKEN not in error["message"]
 
 
-async def test_a_failed_sign_in_keeps_the_current_one(fetch, standin):
-    await call(fetch, "login", method="POST", json_body={"token": FULL_TOKEN, "base_url": standin.url})
-    await expect_error(fetch, "login", method="POST", status=401, json_body={"token": "wrong-token-x", "base_url": standin.url})
-    assert (await call(fetch, "login"))["connected"] is True
+async def test_a_failed_sign_in_keeps_the_current_one(mz_fetch, mz_standin):
+    await call(mz_fetch, "login", method="POST", json_body={"token": FULL_TOKEN, "base_url": mz_standin.url})
+    await expect_error(mz_fetch, "login", method="POST", status=401, json_body={"token": "wrong-token-x", "base_url": mz_standin.url})
+    assert (await call(mz_fetch, "login"))["connected"] is True
 
 
 @pytest.mark.parametrize(
@@ -137,29 +137,29 @@ async def test_a_failed_sign_in_keeps_the_current_one(fetch, standin):
         ('{"token": "standin-full-token", "remember": "yes"}', "remember must be"),
     ],
 )
-async def test_malformed_sign_in_requests_are_400(fetch, raw_body, reason):
-    error = await expect_error(fetch, "login", method="POST", status=400, raw_body=raw_body)
+async def test_malformed_sign_in_requests_are_400(mz_fetch, raw_body, reason):
+    error = await expect_error(mz_fetch, "login", method="POST", status=400, raw_body=raw_body)
     assert reason in error["message"]
     assert "standin-full-token" not in error["message"]
 
 
-async def test_remember_me_keeps_the_token_in_a_private_file_and_sign_out_deletes_it(fetch, standin, jp_data_dir):
-    status = await call(fetch, "login", method="POST", json_body={"token": FULL_TOKEN, "base_url": standin.url, "remember": True})
+async def test_remember_me_keeps_the_token_in_a_private_file_and_sign_out_deletes_it(mz_fetch, mz_standin, jp_data_dir):
+    status = await call(mz_fetch, "login", method="POST", json_body={"token": FULL_TOKEN, "base_url": mz_standin.url, "remember": True})
     assert status["remembered"] is True
     path = jp_data_dir / "mesh-zenodo" / "zenodo-token.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
-    assert json.loads(path.read_text()) == {"base_url": standin.url, "token": FULL_TOKEN, "saved": json.loads(path.read_text())["saved"]}
-    await call(fetch, "login", method="DELETE")
+    assert json.loads(path.read_text()) == {"base_url": mz_standin.url, "token": FULL_TOKEN, "saved": json.loads(path.read_text())["saved"]}
+    await call(mz_fetch, "login", method="DELETE")
     assert not path.exists()
     # signing in again without "remember me" must not leave an older remembered token around
-    await call(fetch, "login", method="POST", json_body={"token": FULL_TOKEN, "base_url": standin.url, "remember": True})
-    await call(fetch, "login", method="POST", json_body={"token": FULL_TOKEN, "base_url": standin.url})
+    await call(mz_fetch, "login", method="POST", json_body={"token": FULL_TOKEN, "base_url": mz_standin.url, "remember": True})
+    await call(mz_fetch, "login", method="POST", json_body={"token": FULL_TOKEN, "base_url": mz_standin.url})
     assert not path.exists()
 
 
 @pytest.fixture
-def remembered(jp_data_dir, standin, request):
+def remembered(jp_data_dir, mz_standin, request):
     """A token file written before the server starts (as after "remember me" and a restart)."""
     token = getattr(request, "param", FULL_TOKEN)
     folder = jp_data_dir / "mesh-zenodo"
@@ -167,32 +167,32 @@ def remembered(jp_data_dir, standin, request):
     path = folder / "zenodo-token.json"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
     with os.fdopen(fd, "w") as f:
-        json.dump({"base_url": standin.url, "token": token, "saved": 0}, f)
+        json.dump({"base_url": mz_standin.url, "token": token, "saved": 0}, f)
     return path
 
 
-async def test_a_remembered_token_is_read_at_start_up(remembered, fetch, standin):
-    status = await call(fetch, "login")
+async def test_a_remembered_token_is_read_at_start_up(remembered, mz_fetch, mz_standin):
+    status = await call(mz_fetch, "login")
     assert status["connected"] is True and status["verified"] is True and status["remembered"] is True
-    assert status["base_url"] == standin.url
+    assert status["base_url"] == mz_standin.url
 
 
 @pytest.mark.parametrize("remembered", ["revoked-token-abc"], indirect=True)
-async def test_a_remembered_token_that_was_revoked_is_forgotten(remembered, fetch):
-    status = await call(fetch, "login")
+async def test_a_remembered_token_that_was_revoked_is_forgotten(remembered, mz_fetch):
+    status = await call(mz_fetch, "login")
     assert status["connected"] is False and "refused" in status["message"]
     assert not remembered.exists()
 
 
-async def test_a_token_file_others_can_read_is_not_used(jp_data_dir, standin, jp_serverapp):
-    from mesh_zenodo.zenodo.connection import TokenStore
+async def test_a_token_file_others_can_read_is_not_used(jp_data_dir, mz_standin, jp_serverapp):
+    from mesh_zenodo.services.zenodo_connection import TokenStore
 
     path = jp_data_dir / "exposed.json"
-    path.write_text(json.dumps({"base_url": standin.url, "token": FULL_TOKEN}))
+    path.write_text(json.dumps({"base_url": mz_standin.url, "token": FULL_TOKEN}))
     path.chmod(0o644)
     assert TokenStore(path).load() is None
     path.chmod(0o600)
-    assert TokenStore(path).load() == (standin.url, FULL_TOKEN)
+    assert TokenStore(path).load() == (mz_standin.url, FULL_TOKEN)
 
 
 # ---------------------------------------------------------------------------------------
@@ -200,25 +200,38 @@ async def test_a_token_file_others_can_read_is_not_used(jp_data_dir, standin, jp
 # ---------------------------------------------------------------------------------------
 
 
-async def test_search_records_without_signing_in(fetch, standin):
-    result = await call(fetch, "records", params={"q": "ocean temperature"})
+async def test_the_search_form_choices_come_from_the_one_vocabulary(mz_fetch, mz_standin):
+    vocabulary = await call(mz_fetch, "vocabulary")
+    types = {t["id"]: t["title"] for t in vocabulary["resource_types"]}
+    assert types["dataset"] == "Dataset" and types["software"] == "Software"
+    assert "physicalobject" in types  # a Zenodo upload type the form once lacked
+    assert vocabulary["record_sorts"][:2] == ["bestmatch", "mostrecent"]
+    # every choice offered is one the search accepts
+    for sort in vocabulary["record_sorts"]:
+        assert "hits" in await call(mz_fetch, "records", params={"q": "ocean", "sort": sort, "base_url": mz_standin.url})
+    for sort in vocabulary["community_sorts"]:
+        assert "hits" in await call(mz_fetch, "communities", params={"sort": sort, "base_url": mz_standin.url})
+
+
+async def test_search_records_without_signing_in(mz_fetch, mz_standin):
+    result = await call(mz_fetch, "records", params={"q": "ocean temperature"})
     assert result["total"] == 1 and result["page"] == 1 and result["has_next"] is False
     hit = result["hits"][0]
     assert hit["id"] == OCEAN and hit["title"].startswith("Global ocean temperature anomalies")
     assert hit["resource_type"] == {"type": "dataset", "subtype": None, "title": "Dataset"}
     assert hit["publication_date"] == "2021-09-21" and hit["doi"] == f"10.5281/zenodo.{OCEAN}"
-    assert hit["creators"] == ["Hausfather, Zeke", "Rohde, Robert"] and hit["url"] == f"{standin.url}/records/{OCEAN}"
-    assert all(r["auth"] == "none" for r in standin.requests(r"^/api/records$"))
+    assert hit["creators"] == ["Hausfather, Zeke", "Rohde, Robert"] and hit["url"] == f"{mz_standin.url}/records/{OCEAN}"
+    assert all(r["auth"] == "none" for r in mz_standin.requests(r"^/api/records$"))
 
 
-async def test_search_fields_filter_sort_and_paging(fetch):
-    by_doi = await call(fetch, "records", params={"q": f'doi:"10.5281/zenodo.{DIMUON}"'})
+async def test_search_fields_filter_sort_and_paging(mz_fetch):
+    by_doi = await call(mz_fetch, "records", params={"q": f'doi:"10.5281/zenodo.{DIMUON}"'})
     assert [h["id"] for h in by_doi["hits"]] == [DIMUON]
-    by_creator = await call(fetch, "records", params={"q": "creators.name:Piparo"})
+    by_creator = await call(mz_fetch, "records", params={"q": "creators.name:Piparo"})
     assert [h["id"] for h in by_creator["hits"]] == [SLIDES]
-    by_community = await call(fetch, "records", params={"q": "communities:escape2020 AND title:eossr"})
+    by_community = await call(mz_fetch, "records", params={"q": "communities:escape2020 AND title:eossr"})
     assert [h["id"] for h in by_community["hits"]] == [EOSSR_V3]
-    datasets = await call(fetch, "records", params={"type": "dataset", "sort": "mostrecent"})
+    datasets = await call(mz_fetch, "records", params={"type": "dataset", "sort": "mostrecent"})
     assert {h["resource_type"]["type"] for h in datasets["hits"]} == {"dataset"}
     dates = [h["publication_date"] for h in datasets["hits"]]
     assert dates == sorted(dates, reverse=True)
@@ -226,7 +239,7 @@ async def test_search_fields_filter_sort_and_paging(fetch):
 
     seen, page = [], 1
     while True:
-        result = await call(fetch, "records", params={"size": "2", "page": str(page), "sort": "mostrecent"})
+        result = await call(mz_fetch, "records", params={"size": "2", "page": str(page), "sort": "mostrecent"})
         assert result["page"] == page and result["size"] == 2 and len(result["hits"]) <= 2
         seen += [h["id"] for h in result["hits"]]
         if not result["has_next"]:
@@ -235,13 +248,13 @@ async def test_search_fields_filter_sort_and_paging(fetch):
     assert len(seen) == result["total"] == len(set(seen)) >= 7 and page == (result["total"] + 1) // 2
 
 
-async def test_search_page_size_is_capped_for_anonymous_callers(fetch, standin):
-    result = await call(fetch, "records", params={"size": "100"})
+async def test_search_page_size_is_capped_for_anonymous_callers(mz_fetch, mz_standin):
+    result = await call(mz_fetch, "records", params={"size": "100"})
     assert result["size"] == 25
-    await call(fetch, "login", method="POST", json_body={"token": FULL_TOKEN, "base_url": standin.url})
-    result = await call(fetch, "records", params={"size": "100"})
+    await call(mz_fetch, "login", method="POST", json_body={"token": FULL_TOKEN, "base_url": mz_standin.url})
+    result = await call(mz_fetch, "records", params={"size": "100"})
     assert result["size"] == 100
-    assert standin.requests(r"^/api/records$")[-1]["auth"] == "bearer"
+    assert mz_standin.requests(r"^/api/records$")[-1]["auth"] == "bearer"
 
 
 @pytest.mark.parametrize(
@@ -259,43 +272,43 @@ async def test_search_page_size_is_capped_for_anonymous_callers(fetch, standin):
         ({"q": "x" * 3000}, "longer than"),
     ],
 )
-async def test_bad_search_input_is_400(fetch, params, reason):
-    error = await expect_error(fetch, "records", params=params, status=400)
+async def test_bad_search_input_is_400(mz_fetch, params, reason):
+    error = await expect_error(mz_fetch, "records", params=params, status=400)
     assert reason in error["message"]
 
 
-async def test_zenodo_failures_become_clear_errors(fetch, standin):
-    standin.arm(path_regex=r"^/api/records$", status=500, times=None)
-    error = await expect_error(fetch, "records", params={"q": "x"}, status=502)
+async def test_zenodo_failures_become_clear_errors(mz_fetch, mz_standin):
+    mz_standin.arm(path_regex=r"^/api/records$", status=500, times=None)
+    error = await expect_error(mz_fetch, "records", params={"q": "x"}, status=502)
     assert error["reason"] == "ServerError" and "500" in error["message"]
-    standin.reset()
-    standin.arm(path_regex=r"^/api/records$", status=429, retry_after=1, times=None)
-    error = await expect_error(fetch, "records", params={"q": "x"}, status=429)
+    mz_standin.reset()
+    mz_standin.arm(path_regex=r"^/api/records$", status=429, retry_after=1, times=None)
+    error = await expect_error(mz_fetch, "records", params={"q": "x"}, status=429)
     assert error["reason"] == "RateLimited" and error["retry_after"] == 1
 
 
-async def test_search_communities_and_drill_down(fetch, standin):
-    found = await call(fetch, "communities", params={"q": "escape"})
+async def test_search_communities_and_drill_down(mz_fetch, mz_standin):
+    found = await call(mz_fetch, "communities", params={"q": "escape"})
     assert found["total"] == 1
     community = found["hits"][0]
     assert community["slug"] == "escape2020" and community["title"] == "ESCAPE 2020" and community["type"] == "project"
-    assert community["url"] == f"{standin.url}/communities/escape2020"
+    assert community["url"] == f"{mz_standin.url}/communities/escape2020"
 
-    everything = await call(fetch, "communities", params={"size": "2"})
+    everything = await call(mz_fetch, "communities", params={"size": "2"})
     assert everything["total"] == 5 and len(everything["hits"]) == 2 and everything["has_next"] is True
-    second = await call(fetch, "communities", params={"size": "2", "page": "2"})
+    second = await call(mz_fetch, "communities", params={"size": "2", "page": "2"})
     assert not {h["slug"] for h in second["hits"]} & {h["slug"] for h in everything["hits"]}
 
-    one = await call(fetch, "communities", "cern")
+    one = await call(mz_fetch, "communities", "cern")
     assert one["title"] == "CERN" and one["type"] == "organization"
-    inside = await call(fetch, "communities", "cern", "records")
+    inside = await call(mz_fetch, "communities", "cern", "records")
     assert inside["community"] == "cern" and {h["id"] for h in inside["hits"]} == {DIMUON, SLIDES}
-    narrowed = await call(fetch, "communities", "cern", "records", params={"q": "slides OR SWAN", "type": "presentation"})
+    narrowed = await call(mz_fetch, "communities", "cern", "records", params={"q": "slides OR SWAN", "type": "presentation"})
     assert [h["id"] for h in narrowed["hits"]] == [SLIDES]
 
-    await expect_error(fetch, "communities", "no-such-community", status=404)
-    await expect_error(fetch, "communities", "..bad slug", status=400)
-    await expect_error(fetch, "communities", params={"sort": "loudest"}, status=400)
+    await expect_error(mz_fetch, "communities", "no-such-community", status=404)
+    await expect_error(mz_fetch, "communities", "..bad slug", status=400)
+    await expect_error(mz_fetch, "communities", params={"sort": "loudest"}, status=400)
 
 
 # ---------------------------------------------------------------------------------------
@@ -303,10 +316,10 @@ async def test_search_communities_and_drill_down(fetch, standin):
 # ---------------------------------------------------------------------------------------
 
 
-async def test_record_details(fetch, standin):
-    record = await call(fetch, "records", str(DIMUON))
+async def test_record_details(mz_fetch, mz_standin):
+    record = await call(mz_fetch, "records", str(DIMUON))
     assert record["title"] == "CMS Open Data: dimuon invariant mass spectrum, Run 2012B"
-    assert record["url"] == f"{standin.url}/records/{DIMUON}"
+    assert record["url"] == f"{mz_standin.url}/records/{DIMUON}"
     assert record["doi"] == f"10.5281/zenodo.{DIMUON}" and record["doi_url"] == f"https://doi.org/10.5281/zenodo.{DIMUON}"
     assert record["version"] == "1.0" and record["publication_date"] == "2023-04-18"
     assert record["license"] == {
@@ -321,14 +334,14 @@ async def test_record_details(fetch, standin):
     assert record["files_total_size"] == sum(f["size"] for f in record["files"])
     assert record["communities"] == ["cern"] and record["resource_type"]["title"] == "Dataset"
 
-    versions = await call(fetch, "records", str(EOSSR_V3))
+    versions = await call(mz_fetch, "records", str(EOSSR_V3))
     assert versions["versions"] == {"version": "v2.0.0", "index": 3, "count": 3, "is_latest": True}
     assert versions["conceptrecid"] == "7000001" and versions["conceptdoi"] == "10.5281/zenodo.7000001"
     assert versions["creators"][0]["orcid"] == "0000-0002-5686-2078"
 
-    await expect_error(fetch, "records", "1", status=404)
-    await expect_error(fetch, "records", "not-a-number", status=400)
-    await expect_error(fetch, "records", "12345678901234567890123", status=400)
+    await expect_error(mz_fetch, "records", "1", status=404)
+    await expect_error(mz_fetch, "records", "not-a-number", status=400)
+    await expect_error(mz_fetch, "records", "12345678901234567890123", status=400)
 
 
 # ---------------------------------------------------------------------------------------
@@ -336,27 +349,27 @@ async def test_record_details(fetch, standin):
 # ---------------------------------------------------------------------------------------
 
 
-async def test_the_token_is_in_no_log_message_url_or_environment(fetch, standin, caplog, jp_serverapp, jp_data_dir):
+async def test_the_token_is_in_no_log_message_url_or_environment(mz_fetch, mz_standin, caplog, jp_serverapp, jp_data_dir):
     import logging
 
     caplog.set_level(logging.DEBUG)
-    await call(fetch, "login", method="POST", json_body={"token": FULL_TOKEN, "base_url": standin.url, "remember": True})
-    await call(fetch, "records", params={"q": "ocean"})
-    await call(fetch, "records", str(MANY))
-    await call(fetch, "communities", params={"q": "cern"})
-    standin.arm(path_regex=r"^/api/records$", status=400, body={"message": f"echo {FULL_TOKEN}", "status": 400})
-    error = await expect_error(fetch, "records", params={"q": "x"}, status=400)
-    await expect_error(fetch, "login", method="POST", status=401, json_body={"token": FULL_TOKEN + "x", "base_url": standin.url})
-    await expect_error(fetch, "login", method="POST", status=400, raw_body='{"token": "%s",}' % FULL_TOKEN)  # malformed
-    await expect_error(fetch, "login", method="POST", status=502,
+    await call(mz_fetch, "login", method="POST", json_body={"token": FULL_TOKEN, "base_url": mz_standin.url, "remember": True})
+    await call(mz_fetch, "records", params={"q": "ocean"})
+    await call(mz_fetch, "records", str(MANY))
+    await call(mz_fetch, "communities", params={"q": "cern"})
+    mz_standin.arm(path_regex=r"^/api/records$", status=400, body={"message": f"echo {FULL_TOKEN}", "status": 400})
+    error = await expect_error(mz_fetch, "records", params={"q": "x"}, status=400)
+    await expect_error(mz_fetch, "login", method="POST", status=401, json_body={"token": FULL_TOKEN + "x", "base_url": mz_standin.url})
+    await expect_error(mz_fetch, "login", method="POST", status=400, raw_body='{"token": "%s",}' % FULL_TOKEN)  # malformed
+    await expect_error(mz_fetch, "login", method="POST", status=502,
                        json_body={"token": FULL_TOKEN, "base_url": f"http://127.0.0.1:{closed_port()}"})
 
     assert FULL_TOKEN not in json.dumps(error)
     assert caplog.text and FULL_TOKEN not in caplog.text  # server log, access log, client log
     for record in caplog.records:
         assert FULL_TOKEN not in record.getMessage() and FULL_TOKEN not in repr(record.args)
-    assert all(FULL_TOKEN not in r["path"] + r["raw_path"] + r["query"] for r in standin.requests())
-    assert FULL_TOKEN not in standin.output
+    assert all(FULL_TOKEN not in r["path"] + r["raw_path"] + r["query"] for r in mz_standin.requests())
+    assert FULL_TOKEN not in mz_standin.output
     assert FULL_TOKEN not in json.dumps(dict(os.environ))
     assert FULL_TOKEN not in repr(jp_serverapp.extension_manager.extension_apps["mesh_zenodo"])
 
@@ -376,21 +389,21 @@ async def test_the_token_is_in_no_log_message_url_or_environment(fetch, standin,
     assert FULL_TOKEN in (jp_data_dir / "mesh-zenodo" / "zenodo-token.json").read_text()
 
 
-async def test_the_server_answers_while_zenodo_is_slow(fetch, standin):
-    standin.arm(path_regex=r"^/api/records$", hold=True)  # Zenodo does not answer until released
-    slow = asyncio.ensure_future(call(fetch, "records", params={"q": "ocean"}))
-    while not any(r["status"] == "held" for r in standin.requests(r"^/api/records$")):
+async def test_the_server_answers_while_zenodo_is_slow(mz_fetch, mz_standin):
+    mz_standin.arm(path_regex=r"^/api/records$", hold=True)  # Zenodo does not answer until released
+    slow = asyncio.ensure_future(call(mz_fetch, "records", params={"q": "ocean"}))
+    while not any(r["status"] == "held" for r in mz_standin.requests(r"^/api/records$")):
         await asyncio.sleep(0.05)
     # the search waits on Zenodo; the server answers other requests meanwhile
-    assert (await call(fetch, "login"))["connected"] is False
-    assert (await call(fetch, "records", str(DIMUON)))["id"] == DIMUON
+    assert (await call(mz_fetch, "login"))["connected"] is False
+    assert (await call(mz_fetch, "records", str(DIMUON)))["id"] == DIMUON
     assert not slow.done()
-    standin.release()
+    mz_standin.release()
     assert (await slow)["total"] == 1
 
 
-async def test_pulls_need_the_files_on_cs3(fetch):
+async def test_pulls_need_the_files_on_cs3(mz_fetch):
     # this server keeps Jupyter's files on local disk: nothing to pull into
-    error = await expect_error(fetch, "pulls", method="POST", status=409, json_body={"record_id": DIMUON})
+    error = await expect_error(mz_fetch, "pulls", method="POST", status=409, json_body={"record_id": DIMUON})
     assert error["reason"] == "NotOnCS3"
     assert "CS3" in error["message"]

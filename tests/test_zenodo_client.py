@@ -20,7 +20,7 @@ from mesh_zenodo.zenodo.client import (
     md5_from_headers,
     normalize_base_url,
 )
-from zenodo_fixture import FULL_TOKEN, OTHER_TOKEN, READONLY_TOKEN
+from mesh_zenodo.pytest_plugin import FULL_TOKEN, OTHER_TOKEN, READONLY_TOKEN
 
 # record ids of the stand-in's seed data (fixed)
 EOSSR_V1, EOSSR_V2, EOSSR_V3 = 7000002, 7000003, 7000004
@@ -34,14 +34,14 @@ MANY = 7000016
 
 
 @pytest.fixture(autouse=True)
-def fresh(standin):
-    standin.reset()
+def fresh(mz_standin):
+    mz_standin.reset()
     yield
 
 
-def client(standin, token=None, **kw) -> ZenodoClient:
+def client(mz_standin, token=None, **kw) -> ZenodoClient:
     kw.setdefault("backoff", 0.01)
-    return ZenodoClient(base_url=standin.url, token=token, **kw)
+    return ZenodoClient(base_url=mz_standin.url, token=token, **kw)
 
 
 # ---------------------------------------------------------------------------------------
@@ -109,8 +109,8 @@ async def titles(c: ZenodoClient, q: str, **kw) -> list[str]:
     return [h["metadata"]["title"] for h in result["hits"]["hits"]]
 
 
-async def test_query_string_subset(standin):
-    async with client(standin) as c:
+async def test_query_string_subset(mz_standin):
+    async with client(mz_standin) as c:
         assert await titles(c, 'title:"dimuon invariant mass"') == ["CMS Open Data: dimuon invariant mass spectrum, Run 2012B"]
         assert await titles(c, "doi:10.5281\\/zenodo.7000008") == ["Sync and share for science: a survey of ScienceMesh deployments"]
         assert await titles(c, 'doi:"10.5281/zenodo.7000008"') == await titles(c, "doi:10.5281\\/zenodo.7000008")
@@ -131,8 +131,8 @@ async def test_query_string_subset(standin):
         assert e.value.http_status == 400 and "Invalid query string syntax" in e.value.message
 
 
-async def test_versions_sorting_and_type_filter(standin):
-    async with client(standin) as c:
+async def test_versions_sorting_and_type_filter(mz_standin):
+    async with client(mz_standin) as c:
         latest = await c.search_records("eossr")
         assert [h["id"] for h in latest["hits"]["hits"]] == [EOSSR_V3]  # only the latest version by default
         every = await c.search_records("eossr", all_versions=True, sort="mostrecent")
@@ -146,8 +146,8 @@ async def test_versions_sorting_and_type_filter(standin):
         assert buckets["dataset"] == datasets["hits"]["total"] and buckets["software"] == 1
 
 
-async def test_paging_follows_links_next(standin):
-    async with client(standin) as c:
+async def test_paging_follows_links_next(mz_standin):
+    async with client(mz_standin) as c:
         first = await c.search_records("", size=3, page=1)
         total = first["hits"]["total"]
         assert total >= 7 and len(first["hits"]["hits"]) == 3 and "next" in first["links"]
@@ -162,23 +162,23 @@ async def test_paging_follows_links_next(standin):
         assert len(seen) == total == len(set(seen))
 
 
-async def test_page_size_caps_anonymous_25_authenticated_100(standin):
+async def test_page_size_caps_anonymous_25_authenticated_100(mz_standin):
     # the server refuses larger pages ...
-    assert standin.get("/api/records?size=26").status_code == 400
-    assert standin.get("/api/records?size=26", token=FULL_TOKEN).status_code == 200
-    assert standin.get("/api/records?size=101", token=FULL_TOKEN).status_code == 400
+    assert mz_standin.get("/api/records?size=26").status_code == 400
+    assert mz_standin.get("/api/records?size=26", token=FULL_TOKEN).status_code == 200
+    assert mz_standin.get("/api/records?size=101", token=FULL_TOKEN).status_code == 400
     # ... so the client asks for at most what the caller may have
-    async with client(standin) as anonymous, client(standin, FULL_TOKEN) as signed_in:
+    async with client(mz_standin) as anonymous, client(mz_standin, FULL_TOKEN) as signed_in:
         await anonymous.search_records("", size=100)
         await anonymous.search_communities("", size=100)
         await signed_in.search_records("", size=500)
-    sizes = [r["query"] for r in standin.requests(r"^/api/(records|communities)$")][-3:]
+    sizes = [r["query"] for r in mz_standin.requests(r"^/api/(records|communities)$")][-3:]
     assert ["size=25" in q for q in sizes] == [True, True, False]
     assert "size=100" in sizes[2]
 
 
-async def test_record_files_and_content_checksums(standin):
-    async with client(standin) as c:
+async def test_record_files_and_content_checksums(mz_standin):
+    async with client(mz_standin) as c:
         record = await c.get_record(DIMUON)
         assert record["doi"] == f"10.5281/zenodo.{DIMUON}"
         entries = await c.list_record_files(DIMUON)
@@ -197,23 +197,23 @@ async def test_record_files_and_content_checksums(standin):
             await c.get_record("../deposit/depositions")
 
 
-async def test_range_requests_and_servers_that_ignore_them(standin):
-    async with client(standin) as c:
+async def test_range_requests_and_servers_that_ignore_them(mz_standin):
+    async with client(mz_standin) as c:
         url = c.file_content_url(OCEAN, "sst_anomalies.nc")
         async with c.open_file(url) as whole:
             data = b"".join([chunk async for chunk in whole.chunks()])
         async with c.open_file(url, offset=1000, if_range=whole.etag) as part:
             assert (part.status, part.offset, part.size) == (206, 1000, len(data))
             assert b"".join([chunk async for chunk in part.chunks()]) == data[1000:]
-        standin.arm(path_regex="sst_anomalies", ignore_range=True)
+        mz_standin.arm(path_regex="sst_anomalies", ignore_range=True)
         async with c.open_file(url, offset=1000) as ignored:
             assert (ignored.status, ignored.offset) == (200, 0)
         async with c.open_file(url, offset=1000, if_range='"md5:changed"') as changed:
             assert changed.status == 200  # If-Range no longer matches: the whole (new) file
 
 
-async def test_communities_search_and_records(standin):
-    async with client(standin) as c:
+async def test_communities_search_and_records(mz_standin):
+    async with client(mz_standin) as c:
         found = await c.search_communities("escape")
         assert [h["slug"] for h in found["hits"]["hits"]] == ["escape2020"]
         assert found["hits"]["hits"][0]["metadata"]["title"] == "ESCAPE 2020"
@@ -232,62 +232,62 @@ async def test_communities_search_and_records(standin):
 # ---------------------------------------------------------------------------------------
 
 
-async def test_retries_idempotent_requests_on_500_and_dropped_connections(standin):
-    standin.arm(path_regex=r"^/api/records$", status=500, times=2)
-    standin.arm(path_regex=r"^/api/records$", drop=True, times=1)
-    async with client(standin) as c:
+async def test_retries_idempotent_requests_on_500_and_dropped_connections(mz_standin):
+    mz_standin.arm(path_regex=r"^/api/records$", status=500, times=2)
+    mz_standin.arm(path_regex=r"^/api/records$", drop=True, times=1)
+    async with client(mz_standin) as c:
         result = await c.search_records("ocean")
     assert result["hits"]["total"] == 1
-    statuses = [r["status"] for r in standin.requests(r"^/api/records$")]
+    statuses = [r["status"] for r in mz_standin.requests(r"^/api/records$")]
     assert statuses == [500, 500, "dropped", 200]
 
 
-async def test_gives_up_after_bounded_retries(standin):
-    standin.arm(path_regex=r"^/api/records$", status=500, times=None)
-    async with client(standin, retries=2) as c:
+async def test_gives_up_after_bounded_retries(mz_standin):
+    mz_standin.arm(path_regex=r"^/api/records$", status=500, times=None)
+    async with client(mz_standin, retries=2) as c:
         with pytest.raises(errors.ServerError) as e:
             await c.search_records("ocean")
     assert e.value.http_status == 502 and "answered 500" in e.value.message
-    assert len(standin.requests(r"^/api/records$")) == 3
+    assert len(mz_standin.requests(r"^/api/records$")) == 3
 
 
-async def test_post_is_not_retried_on_500(standin):
-    standin.arm(path_regex=r"^/api/deposit/depositions$", method="POST", status=500, times=1)
-    async with client(standin, FULL_TOKEN) as c:
+async def test_post_is_not_retried_on_500(mz_standin):
+    mz_standin.arm(path_regex=r"^/api/deposit/depositions$", method="POST", status=500, times=1)
+    async with client(mz_standin, FULL_TOKEN) as c:
         with pytest.raises(errors.ServerError):
             await c.create_deposition({"title": "once"})
-    assert len([r for r in standin.requests(r"^/api/deposit/depositions$") if r["method"] == "POST"]) == 1
+    assert len([r for r in mz_standin.requests(r"^/api/deposit/depositions$") if r["method"] == "POST"]) == 1
 
 
-async def test_429_waits_for_retry_after_then_retries(standin, caplog):
+async def test_429_waits_for_retry_after_then_retries(mz_standin, caplog):
     caplog.set_level(logging.INFO)
-    standin.arm(path_regex=r"^/api/records/\d+$", status=429, retry_after=1, times=1)
-    standin.arm(path_regex=r"^/api/records/\d+$", status=429, rate_limit_reset=1, times=1)
-    async with client(standin) as c:
+    mz_standin.arm(path_regex=r"^/api/records/\d+$", status=429, retry_after=1, times=1)
+    mz_standin.arm(path_regex=r"^/api/records/\d+$", status=429, rate_limit_reset=1, times=1)
+    async with client(mz_standin) as c:
         record = await c.get_record(POSTER)  # also for a POST: a 429 means nothing was done
     assert record["id"] == POSTER
-    assert [r["status"] for r in standin.requests(r"^/api/records/\d+$")] == [429, 429, 200]
+    assert [r["status"] for r in mz_standin.requests(r"^/api/records/\d+$")] == [429, 429, 200]
     assert "rate-limited (429)" in caplog.text
 
 
-async def test_429_after_the_bounded_retries_is_an_error_with_retry_after(standin):
-    standin.config(rate_limit={"guest": 2})
-    async with client(standin, rate_limit_retries=1, max_rate_limit_wait=0.05) as c:
+async def test_429_after_the_bounded_retries_is_an_error_with_retry_after(mz_standin):
+    mz_standin.config(rate_limit={"guest": 2})
+    async with client(mz_standin, rate_limit_retries=1, max_rate_limit_wait=0.05) as c:
         await c.get_record(POSTER)
         await c.get_record(POSTER)
         with pytest.raises(errors.RateLimited) as e:
             await c.get_record(POSTER)
     assert e.value.http_status == 429 and e.value.retry_after is not None and e.value.retry_after > 1
-    response = standin.get(f"/api/records/{POSTER}")
+    response = mz_standin.get(f"/api/records/{POSTER}")
     assert response.status_code == 429 and int(response.headers["Retry-After"]) >= 1
     assert response.headers["X-RateLimit-Remaining"] == "0"
 
 
-def test_rate_limit_headers_on_every_response(standin):
+def test_rate_limit_headers_on_every_response(mz_standin):
     for path, token in [("/api/records", None), (f"/api/records/{MANY}", None), ("/api/records/1", None),
                         ("/api/deposit/depositions", FULL_TOKEN), ("/api/deposit/depositions", None),
                         (f"/api/records/{MANY}/files/empty.dat/content", None)]:
-        response = standin.get(path, token=token)
+        response = mz_standin.get(path, token=token)
         for header in ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"):
             assert header in response.headers, (path, response.status_code)
 
@@ -303,17 +303,17 @@ async def test_unreachable_server_is_a_clear_error():
     assert f"127.0.0.1:{port}" in e.value.message and "a-secret-token" not in e.value.message
 
 
-async def test_slow_answers_time_out(standin):
-    standin.arm(path_regex=r"^/api/records$", delay=2, times=1)
-    async with client(standin, read_timeout=0.3, retries=0) as c:
+async def test_slow_answers_time_out(mz_standin):
+    mz_standin.arm(path_regex=r"^/api/records$", delay=2, times=1)
+    async with client(mz_standin, read_timeout=0.3, retries=0) as c:
         with pytest.raises(errors.Timeout) as e:
             await c.search_records("x")
     assert e.value.http_status == 504
 
 
-async def test_a_download_cut_midway_raises_transfer_interrupted(standin):
-    standin.arm(path_regex="sst_anomalies", drop_after_bytes=300_000)
-    async with client(standin) as c:
+async def test_a_download_cut_midway_raises_transfer_interrupted(mz_standin):
+    mz_standin.arm(path_regex="sst_anomalies", drop_after_bytes=300_000)
+    async with client(mz_standin) as c:
         async with c.open_file(c.file_content_url(OCEAN, "sst_anomalies.nc")) as stream:
             received = 0
             with pytest.raises(errors.TransferInterrupted):
@@ -327,50 +327,50 @@ async def test_a_download_cut_midway_raises_transfer_interrupted(standin):
 # ---------------------------------------------------------------------------------------
 
 
-async def test_check_token_good_readonly_bad_and_none(standin):
-    async with client(standin, FULL_TOKEN) as c:
+async def test_check_token_good_readonly_bad_and_none(mz_standin):
+    async with client(mz_standin, FULL_TOKEN) as c:
         account = await c.check_token()
-    assert account.deposit and account.base_url == standin.url
-    async with client(standin, READONLY_TOKEN) as c:
+    assert account.deposit and account.base_url == mz_standin.url
+    async with client(mz_standin, READONLY_TOKEN) as c:
         with pytest.raises(errors.MissingScope) as e:
             await c.check_token()
     assert e.value.http_status == 403 and "deposit:write" in e.value.message
-    async with client(standin, "not-a-known-token") as c:
+    async with client(mz_standin, "not-a-known-token") as c:
         with pytest.raises(errors.InvalidToken) as e:
             await c.check_token()
     assert e.value.http_status == 401 and "not-a-known-token" not in str(e.value)
-    async with client(standin) as c:
+    async with client(mz_standin) as c:
         with pytest.raises(errors.InvalidToken):
             await c.check_token()
     # as the real server: anonymous and bad tokens get 403 on the deposit API (the docs say 401)
-    assert standin.get("/api/deposit/depositions?size=1").status_code == 403
-    assert standin.get("/api/deposit/depositions?size=1", token="nope").status_code == 403
-    assert standin.get("/api/deposit/depositions?size=1", token=READONLY_TOKEN).status_code == 403
+    assert mz_standin.get("/api/deposit/depositions?size=1").status_code == 403
+    assert mz_standin.get("/api/deposit/depositions?size=1", token="nope").status_code == 403
+    assert mz_standin.get("/api/deposit/depositions?size=1", token=READONLY_TOKEN).status_code == 403
 
 
-async def test_account_is_identified_when_the_server_tells(standin):
-    async with client(standin, OTHER_TOKEN) as c:
+async def test_account_is_identified_when_the_server_tells(mz_standin):
+    async with client(mz_standin, OTHER_TOKEN) as c:
         draft = await c.create_deposition({"title": "mine"})
         account = await c.check_token()
         await c.delete_deposition(draft["id"])
     assert account.user_id == str(draft["owner"])
 
 
-async def test_token_travels_only_in_the_authorization_header(standin):
-    async with client(standin, FULL_TOKEN) as c:
+async def test_token_travels_only_in_the_authorization_header(mz_standin):
+    async with client(mz_standin, FULL_TOKEN) as c:
         await c.check_token()
         await c.search_records("ocean")
         await c.get_record(OCEAN)
         draft = await c.create_deposition()
         await c.delete_deposition(draft["id"])
-    seen = standin.requests()
+    seen = mz_standin.requests()
     assert seen and all(r["auth"] == "bearer" for r in seen)
     assert not any(FULL_TOKEN in (r["path"] + r["raw_path"] + r["query"]) for r in seen)
 
 
-async def test_error_messages_never_echo_the_token(standin):
-    standin.arm(path_regex=r"^/api/records$", status=400, body={"message": f"bad request from {FULL_TOKEN}", "status": 400})
-    async with client(standin, FULL_TOKEN) as c:
+async def test_error_messages_never_echo_the_token(mz_standin):
+    mz_standin.arm(path_regex=r"^/api/records$", status=400, body={"message": f"bad request from {FULL_TOKEN}", "status": 400})
+    async with client(mz_standin, FULL_TOKEN) as c:
         with pytest.raises(errors.BadRequest) as e:
             await c.search_records("x")
     assert FULL_TOKEN not in str(e.value) and "***" in str(e.value)
@@ -382,8 +382,8 @@ async def test_error_messages_never_echo_the_token(standin):
 # ---------------------------------------------------------------------------------------
 
 
-async def test_deposition_lifecycle_with_the_real_status_codes(standin):
-    async with client(standin, FULL_TOKEN) as c:
+async def test_deposition_lifecycle_with_the_real_status_codes(mz_standin):
+    async with client(mz_standin, FULL_TOKEN) as c:
         draft = await c.create_deposition({"title": "Pulled and pushed"})
         did = draft["id"]
         assert draft["state"] == "unsubmitted" and draft["submitted"] is False
@@ -452,9 +452,9 @@ async def test_deposition_lifecycle_with_the_real_status_codes(standin):
             await c.discard(did)
 
 
-async def test_depositions_need_scopes_and_ownership(standin):
-    async with client(standin, FULL_TOKEN) as owner, client(standin, OTHER_TOKEN) as other, client(
-        standin, READONLY_TOKEN
+async def test_depositions_need_scopes_and_ownership(mz_standin):
+    async with client(mz_standin, FULL_TOKEN) as owner, client(mz_standin, OTHER_TOKEN) as other, client(
+        mz_standin, READONLY_TOKEN
     ) as readonly:
         draft = await owner.create_deposition()
         with pytest.raises(errors.Forbidden):
@@ -464,8 +464,8 @@ async def test_depositions_need_scopes_and_ownership(standin):
         await owner.delete_deposition(draft["id"])
 
 
-def test_bucket_upload_without_content_length_is_refused(standin):
-    draft = requests.post(f"{standin.url}/api/deposit/depositions", json={},
+def test_bucket_upload_without_content_length_is_refused(mz_standin):
+    draft = requests.post(f"{mz_standin.url}/api/deposit/depositions", json={},
                           headers={"Authorization": f"Bearer {FULL_TOKEN}"}, timeout=10).json()
     bucket = draft["links"]["bucket"]
 
@@ -476,13 +476,13 @@ def test_bucket_upload_without_content_length_is_refused(standin):
     assert response.status_code == 411
     listing = requests.get(bucket, headers={"Authorization": f"Bearer {FULL_TOKEN}"}, timeout=10).json()
     assert listing["contents"] == []  # never 0 bytes stored
-    response = requests.post(f"{standin.url}/api/deposit/depositions", data="{}",
+    response = requests.post(f"{mz_standin.url}/api/deposit/depositions", data="{}",
                              headers={"Authorization": f"Bearer {FULL_TOKEN}", "Content-Type": "text/plain"}, timeout=10)
     assert response.status_code == 415
 
 
-async def test_upload_checksum_mismatch_is_detected(standin, monkeypatch):
-    async with client(standin, FULL_TOKEN) as c:
+async def test_upload_checksum_mismatch_is_detected(mz_standin, monkeypatch):
+    async with client(mz_standin, FULL_TOKEN) as c:
         draft = await c.create_deposition()
         original = c._json
 
@@ -499,7 +499,7 @@ async def test_upload_checksum_mismatch_is_detected(standin, monkeypatch):
         await c.delete_deposition(draft["id"])
 
 
-async def test_client_is_usable_concurrently(standin):
-    async with client(standin) as c:
+async def test_client_is_usable_concurrently(mz_standin):
+    async with client(mz_standin) as c:
         results = await asyncio.gather(*(c.get_record(rid) for rid in (DIMUON, SURVEY, SLIDES, OCEAN, POSTER, MANY)))
     assert [r["id"] for r in results] == [DIMUON, SURVEY, SLIDES, OCEAN, POSTER, MANY]

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 
 import requests
 
+from mesh_zenodo.standin.query import evaluate, parse_query, record_doc, tokenize
 from mesh_zenodo.zenodo import errors
 from mesh_zenodo.zenodo.client import ZenodoClient
-from mesh_zenodo.zenodo.standin import evaluate, parse_query, record_doc, tokenize
-from storage_fixture import REPO_ROOT, source_tree_env
-from zenodo_fixture import FULL_TOKEN, start_standin
+from mesh_zenodo.pytest_plugin import FULL_TOKEN, REPO_ROOT, source_tree_env, start_standin
 
 
 def test_help_names_the_options():
     out = subprocess.run(
-        [sys.executable, "-m", "mesh_zenodo.zenodo.standin", "--help"],
+        [sys.executable, "-m", "mesh_zenodo.standin", "--help"],
         capture_output=True, text=True, env=source_tree_env(), cwd=REPO_ROOT, timeout=60,
     )
     assert out.returncode == 0
@@ -99,3 +99,37 @@ def test_query_parser():
     assert not evaluate(parse_query("-ocean"), doc)[0]
     assert evaluate(parse_query('doi:"10.5281/zenodo.5"'), doc)[0]
     assert not evaluate(parse_query("unknownfield:ocean"), doc)[0]
+
+
+def imported_modules(path) -> list[str]:
+    """Absolute names of what ``path`` imports (relative imports resolved in its package)."""
+    package = ".".join(path.relative_to(REPO_ROOT).with_suffix("").parts[:-1])
+    names = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package if node.level else ""
+            names.append(".".join(filter(None, [base, node.module])))
+    return names
+
+
+def test_the_standin_imports_nothing_of_the_plugin_but_the_vocabulary():
+    files = sorted((REPO_ROOT / "mesh_zenodo" / "standin").glob("*.py"))
+    assert files
+    for path in files:
+        for name in imported_modules(path):
+            if name == "mesh_zenodo" or name.startswith("mesh_zenodo."):
+                assert name.startswith("mesh_zenodo.standin") or name == "mesh_zenodo.zenodo.vocabulary", (path, name)
+    vocabulary = REPO_ROOT / "mesh_zenodo" / "zenodo" / "vocabulary.py"
+    assert imported_modules(vocabulary) == ["__future__"]
+
+
+def test_the_standin_program_loads_only_the_vocabulary_of_the_plugin():
+    code = "import sys, mesh_zenodo.standin.main; print(*sorted(m for m in sys.modules if m.startswith('mesh_zenodo')))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=source_tree_env(), cwd=REPO_ROOT, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    loaded = {name for name in out.stdout.split() if not name.startswith("mesh_zenodo.standin")}
+    assert loaded <= {"mesh_zenodo", "mesh_zenodo._version", "mesh_zenodo.zenodo", "mesh_zenodo.zenodo.vocabulary"}, loaded

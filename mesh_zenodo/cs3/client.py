@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import time
 from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import asynccontextmanager
@@ -116,15 +117,24 @@ class CS3Client(LoggingConfigurable):
         self._user: user_res.User | None = None
         self._auth_lock: asyncio.Lock | None = None
         self._home: str | None = None
+        self._pem: bytes | None = None
 
     # ------------------------------------------------------------------ connection
+
+    def _root_pem(self) -> bytes | None:
+        """The configured root certificates (PEM), read once and the file closed."""
+        if not self.root_certificates:
+            return None
+        if self._pem is None:
+            with open(self.root_certificates, "rb") as f:
+                self._pem = f.read()
+        return self._pem
 
     def _gateway_stub(self) -> gw_grpc.GatewayAPIStub:
         if self._stub is None:
             options = [("grpc.max_receive_message_length", 64 << 20)]
             if self.tls:
-                pem = open(self.root_certificates, "rb").read() if self.root_certificates else None
-                creds = grpc.ssl_channel_credentials(root_certificates=pem)
+                creds = grpc.ssl_channel_credentials(root_certificates=self._root_pem())
                 self._channel = grpc.aio.secure_channel(self.gateway, creds, options=options)
             else:
                 self._channel = grpc.aio.insecure_channel(self.gateway, options=options)
@@ -133,15 +143,13 @@ class CS3Client(LoggingConfigurable):
 
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
-            ssl: object = None
+            context: object = None
             if self.root_certificates:
-                import ssl as _ssl
-
-                ssl = _ssl.create_default_context(cafile=self.root_certificates)
+                context = ssl.create_default_context(cadata=self._root_pem().decode("ascii"))
             timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.rpc_timeout, sock_read=self.transfer_timeout)
             self._http = aiohttp.ClientSession(
                 timeout=timeout,
-                connector=aiohttp.TCPConnector(ssl=ssl, limit=16),
+                connector=aiohttp.TCPConnector(ssl=context, limit=16),
                 auto_decompress=False,
                 read_bufsize=self.chunk_size,
             )

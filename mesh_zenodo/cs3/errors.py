@@ -8,11 +8,7 @@ or from our own wording.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import grpc
-from tornado import web
 from cs3.rpc.v1beta1 import code_pb2
 
 
@@ -190,14 +186,3 @@ def from_http(status: int, body: str, action: str, path: str | None = None) -> C
     cls = _BY_HTTP_STATUS.get(status, Internal)
     detail = " ".join(body.split())[:300] or f"HTTP {status}"
     return cls(f"{action} failed: {detail}", path=path)
-
-
-@contextmanager
-def http_errors() -> Iterator[None]:
-    """Turn a :class:`CS3Error` raised inside the block into the ``tornado.web.HTTPError``
-    that jupyter_server's handlers answer with: status from the error class, the
-    message as JSON ``{"message": ...}``. The single CS3-to-HTTP mapping point."""
-    try:
-        yield
-    except CS3Error as err:
-        raise web.HTTPError(err.http_status, err.message, reason=type(err).__name__) from None

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import hashlib
 import logging
 import os
 from dataclasses import dataclass, field
@@ -27,15 +26,11 @@ import tornado.iostream
 import tornado.web
 
 from .auth import TokenError, TokenManager
-from .store import (
-    CHUNK,
-    STORAGE_ID,
-    DownloadSession,
-    NodeInfo,
-    Store,
-    StorageError,
-    UploadSession,
-)
+from .errors import StorageError
+from .files import CHUNK, hash_file, md5_hasher
+from .paths import STORAGE_ID
+from .store import NodeInfo, Store
+from .transfers import DownloadSession, UploadSession
 
 log = logging.getLogger("mesh_zenodo.storage")
 
@@ -94,14 +89,6 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
             request.remote_ip,
             1000.0 * request.request_time(),
         )
-
-
-def _md5_of(path: str) -> str:
-    md5 = hashlib.md5()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            md5.update(chunk)
-    return md5.hexdigest()
 
 
 def _parse_length(value: str, header: str) -> int:
@@ -227,14 +214,14 @@ class TransferHandler(_PlainErrors):
         if claims["kind"] == "download":
             if kind != "simple" or method not in ("GET", "HEAD"):
                 raise Reject(405, f"{method} is not allowed on a download", {"Allow": "GET, HEAD"})
-            self._download = self.store.get_download(transfer_id)
+            self._download = self.store.transfers.get_download(transfer_id)
             if self._download is None:
                 raise Reject(404, "download not found (expired?)")
         else:
             allowed = "PUT" if kind == "simple" else "PATCH, HEAD"
             if method == "GET" or (method == "PUT" and kind != "simple") or (method == "PATCH" and kind != "tus"):
                 raise Reject(405, f"{method} is not allowed on a {kind} upload", {"Allow": allowed})
-            self._upload = self.store.get_upload(transfer_id)
+            self._upload = self.store.transfers.get_upload(transfer_id)
             if self._upload is None:
                 raise Reject(404, "upload not found: it finished, expired or was never started")
 
@@ -246,7 +233,7 @@ class TransferHandler(_PlainErrors):
 
     def _allowance(self, session: UploadSession) -> tuple[int | None, int]:
         """(bytes the finished file may have under the quota or None, current size)."""
-        _user, loc = self.store.upload_target(session)
+        _user, loc = self.store.transfers.upload_target(session)
         try:
             replaced = os.lstat(self.store.abs_path(loc)).st_size
         except OSError:
@@ -268,14 +255,14 @@ class TransferHandler(_PlainErrors):
             raise Reject(
                 400, f"{header} {length} differs from the Upload-Length given at InitiateFileUpload ({session.length})"
             )
-        _user, loc = self.store.upload_target(session)
+        _user, loc = self.store.transfers.upload_target(session)
         _allow, replaced = self._allowance(session)
         self.store.check_quota(loc.owner, length, replaced)
         self._claim(session.id)
         self._expected = length
-        self._tmp = self.store.temp_path(session.id)
+        self._tmp = self.store.transfers.temp_path(session.id)
         self._fh = open(self._tmp, "xb")  # noqa: SIM115 - closed in _release
-        self._md5 = hashlib.md5()
+        self._md5 = md5_hasher()
         self._phase = "receiving"
 
     def _start_patch(self) -> None:
@@ -288,7 +275,7 @@ class TransferHandler(_PlainErrors):
             raise Reject(400, "Upload-Offset is required", self._tus_headers())
         offset = _parse_length(raw_offset, "Upload-Offset")
         self._claim(session.id)
-        path = self.store.tus_path(session.id)
+        path = self.store.transfers.tus_path(session.id)
         try:
             current = os.path.getsize(path)
         except FileNotFoundError:
@@ -305,11 +292,11 @@ class TransferHandler(_PlainErrors):
             if length < current:
                 raise Reject(400, f"Upload-Length {length} is smaller than the data already received ({current})")
             if session.length is None:
-                self.store.set_upload_length(session.id, length)
+                self.store.transfers.set_upload_length(session.id, length)
                 session.length = length
         allowance, replaced = self._allowance(session)
         if session.length is not None:
-            _user, loc = self.store.upload_target(session)
+            _user, loc = self.store.transfers.upload_target(session)
             self.store.check_quota(loc.owner, session.length, replaced, disk=False)
             self.store.check_disk(session.length - current)
             self._expected = session.length - current
@@ -426,9 +413,9 @@ class TransferHandler(_PlainErrors):
         session = self._upload
         tmp = self._tmp
         try:
-            user, loc = self.store.upload_target(session)
+            user, loc = self.store.transfers.upload_target(session)
             async with self.store.file_lock(loc):
-                info = self.store.commit_file(
+                info = self.store.transfers.commit_file(
                     user,
                     loc,
                     tmp,
@@ -442,13 +429,13 @@ class TransferHandler(_PlainErrors):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             if exc.http_status != 500:
-                self.store.end_upload(session.id)
+                self.store.transfers.end_upload(session.id)
             log.info("upload to %s failed: %s", session.name, exc.message)
             self._phase = "done"
             self._release(keep_tus_data=False)
             self._send(exc.http_status, exc.message, extra_headers if ok_status == 204 else None)
             return
-        self.store.end_upload(session.id)
+        self.store.transfers.end_upload(session.id)
         self._tmp = None
         self._phase = "done"
         self._release(keep_tus_data=False)
@@ -499,7 +486,13 @@ class TransferHandler(_PlainErrors):
             await asyncio.to_thread(os.fsync, fh.fileno())
         finally:
             fh.close()
-        md5 = await asyncio.to_thread(_md5_of, self._tmp)
+        md5 = await asyncio.to_thread(hash_file, self._tmp)
+        if md5 is None:  # the partial file vanished or changed under us
+            log.error("could not read back the tus upload %s", session.id)
+            self._phase = "done"
+            self._release(keep_tus_data=True)
+            self._send(500, "could not read the upload back", self._tus_headers())
+            return
         await self._finalize(offset, md5, self._tus_headers(offset), 204)
 
     # -- downloads and HEAD ------------------------------------------------------------
@@ -507,7 +500,7 @@ class TransferHandler(_PlainErrors):
         if self._upload is not None:
             session = self._upload
             try:
-                offset = os.path.getsize(self.store.tus_path(session.id))
+                offset = os.path.getsize(self.store.transfers.tus_path(session.id))
             except FileNotFoundError:
                 offset = 0
             headers = self._tus_headers(offset)
@@ -525,8 +518,8 @@ class TransferHandler(_PlainErrors):
 
     async def _download_file(self, *, send_body: bool) -> None:
         try:
-            user, loc = self.store.download_target(self._download)
-            fh, info = self.store.open_file(user, loc)
+            user, loc = self.store.transfers.download_target(self._download)
+            fh, info = self.store.transfers.open_file(user, loc)
         except StorageError as exc:
             self._send(exc.http_status, exc.message)
             return

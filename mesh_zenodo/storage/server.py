@@ -32,19 +32,12 @@ from google.protobuf import message_factory
 
 from . import datagateway
 from .auth import ConfigError, TokenError, TokenManager, User, UserDirectory, load_or_create_secret
-from .store import (
-    HOME,
-    PERMISSIONS,
-    STORAGE_ID,
-    InvalidArgument,
-    Loc,
-    NodeInfo,
-    Store,
-    StorageError,
-    UploadOptions,
-    copy_with_md5,
-    remove_tree,
-)
+from .errors import InvalidArgument, StorageError
+from .files import remove_tree
+from .paths import HOME, STORAGE_ID, Loc
+from .permissions import resource_permissions
+from .store import NodeInfo, Store
+from .transfers import UploadOptions
 
 log = logging.getLogger("mesh_zenodo.storage")
 
@@ -119,7 +112,7 @@ def resource_info(store: Store, info: NodeInfo) -> sp_res.ResourceInfo:
         etag=info.etag,
         mtime=timestamp_ns(info.mtime_ns),
         mime_type=info.mime_type,
-        permission_set=sp_res.ResourcePermissions(**{p: (p in info.permissions) for p in PERMISSIONS}),
+        permission_set=resource_permissions(info.permissions),
     )
     if info.parent_id:
         ri.parent_id.CopyFrom(resource_id(info.owner, info.parent_id))
@@ -418,7 +411,7 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
             opts.if_unmodified_since_ns = ts.seconds * 1_000_000_000 + ts.nanos
         session_id = uuid.uuid4().hex
         token, expires = self.tokens.mint_transfer(session_id, "upload")
-        self.store.initiate_upload(user, loc, opts, session_id, expires)
+        self.store.transfers.initiate_upload(user, loc, opts, session_id, expires)
         checksums = [sp_res.ResourceChecksumPriority(type=MD5, priority=100)]
         protocols = [
             gw_res.FileUploadProtocol(
@@ -435,7 +428,7 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
         loc = self._resolve(user, request.ref)
         session_id = uuid.uuid4().hex
         token, expires = self.tokens.mint_transfer(session_id, "download")
-        self.store.initiate_download(user, loc, session_id, expires)
+        self.store.transfers.initiate_download(user, loc, session_id, expires)
         protocol = gw_res.FileDownloadProtocol(
             protocol="simple", download_endpoint=f"{self.data_url}/data/simple/{session_id}", token=token
         )
@@ -444,7 +437,7 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
     # -- versions --------------------------------------------------------------------
     async def rpc_ListFileVersions(self, request, context, user):
         loc = self._resolve(user, request.ref)
-        versions = self.store.list_versions(user, loc)
+        versions = self.store.versions.list(user, loc)
         start = 0
         if request.page_token:
             token = _decode_token(request.page_token)
@@ -464,21 +457,13 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
 
     async def rpc_RestoreFileVersion(self, request, context, user):
         loc = self._resolve(user, request.ref)
-        source = self.store.version_source(user, loc, request.key)
-        tmp = self.store.temp_path("restore")
-        try:
-            size, md5 = await asyncio.to_thread(copy_with_md5, source, tmp)
-            async with self.store.file_lock(loc):
-                self.store.commit_file(user, loc, tmp, size, md5)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                Path(tmp).unlink()
+        await self.store.versions.restore(user, loc, request.key)
         return sp.RestoreFileVersionResponse(status=ok())
 
     # -- recycle bin -----------------------------------------------------------------
     async def rpc_ListRecycle(self, request, context, user):
         loc = self._resolve_or_home(user, request)
-        items = self.store.list_recycle(user, loc, request.key)
+        items = self.store.recycle.list(user, loc, request.key)
         if request.HasField("from_ts"):
             items = [i for i in items if i.deletion_ns >= request.from_ts.seconds * 1_000_000_000]
         if request.HasField("to_ts"):
@@ -504,12 +489,12 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
         target = None
         if request.HasField("restore_ref") and (request.restore_ref.path or request.restore_ref.resource_id.opaque_id):
             target = self._resolve(user, request.restore_ref, "restore_ref")
-        self.store.restore_recycle(user, loc, request.key, target)
+        self.store.recycle.restore(user, loc, request.key, target)
         return sp.RestoreRecycleItemResponse(status=ok())
 
     async def rpc_PurgeRecycle(self, request, context, user):
         loc = self._resolve_or_home(user, request)
-        self.store.purge_recycle(user, loc, request.key)
+        self.store.recycle.purge(user, loc, request.key)
         await purge_now(self.store)
         return sp.PurgeRecycleResponse(status=ok())
 
@@ -572,7 +557,7 @@ async def serve(
     handled: list[int] = []
     try:
         tokens = TokenManager(load_or_create_secret(store.meta_dir / "jwt-secret"), users, token_lifetime)
-        store.cleanup(startup=True)
+        store.transfers.cleanup(startup=True)
         await purge_now(store)
 
         # bind both ports before announcing anything
@@ -613,7 +598,7 @@ async def serve(
             while True:
                 await asyncio.sleep(300)
                 try:
-                    store.cleanup()
+                    store.transfers.cleanup()
                     await purge_now(store)
                 except Exception:
                     log.exception("periodic cleanup failed")

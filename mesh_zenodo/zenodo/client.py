@@ -36,21 +36,22 @@ import aiohttp
 from traitlets import Bool, Float, Int, Unicode, default, validate, TraitError
 from traitlets.config import LoggingConfigurable
 
+from .. import __version__
 from . import errors
+
+from .vocabulary import (
+    ANONYMOUS_PAGE_SIZE,
+    AUTHENTICATED_PAGE_SIZE,
+    COMMUNITY_SORT_WITHOUT_QUERY,
+    MAX_RESULT_WINDOW,
+    RECORD_SORT_WITHOUT_QUERY,
+    SORT_WITH_QUERY,
+)
 
 ZENODO_URL = "https://zenodo.org"
 SANDBOX_URL = "https://sandbox.zenodo.org"
 #: the environments the UI offers by name; any other http(s) base URL is allowed too
 ENVIRONMENTS = {"zenodo": ZENODO_URL, "sandbox": SANDBOX_URL}
-
-#: page-size caps of the search endpoints (Zenodo answers 400 above them)
-ANONYMOUS_PAGE_SIZE = 25
-AUTHENTICATED_PAGE_SIZE = 100
-#: Elasticsearch refuses to page beyond this many hits
-MAX_RESULT_WINDOW = 10_000
-
-RECORD_SORTS = ("bestmatch", "mostrecent", "-mostrecent", "newest", "oldest")
-COMMUNITY_SORTS = ("bestmatch", "newest", "oldest", "updated-desc", "updated-asc")
 
 BodySource = bytes | Callable[[], AsyncIterable[bytes]]
 
@@ -255,8 +256,6 @@ class ZenodoClient(LoggingConfigurable):
 
     @default("user_agent")
     def _default_user_agent(self) -> str:
-        from .. import __version__
-
         return f"mesh-zenodo/{__version__} (JupyterLab ScienceMesh plugin; aiohttp/{aiohttp.__version__})"
 
     def __init__(self, token: str | None = None, **kwargs) -> None:
@@ -545,7 +544,7 @@ class ZenodoClient(LoggingConfigurable):
             "q": q or "",
             "type": type or None,
             "subtype": subtype or None,
-            "sort": sort or ("bestmatch" if q else "mostrecent"),
+            "sort": sort or (SORT_WITH_QUERY if q else RECORD_SORT_WITHOUT_QUERY),
             "page": self.clamp_page(page, size),
             "size": size,
             "communities": communities or None,
@@ -577,7 +576,7 @@ class ZenodoClient(LoggingConfigurable):
         size = self.clamp_size(size)
         params = {
             "q": q or "",
-            "sort": sort or ("bestmatch" if q else "newest"),
+            "sort": sort or (SORT_WITH_QUERY if q else COMMUNITY_SORT_WITHOUT_QUERY),
             "page": self.clamp_page(page, size),
             "size": size,
             "type": type or None,

@@ -1,6 +1,7 @@
 """The Zenodo error hierarchy: the one place that turns Zenodo's answers (status codes,
 both forms of error bodies, connection failures) into exceptions, and exceptions into
-the HTTP status our REST API answers with.
+the HTTP status our REST API answers with (as data: :mod:`mesh_zenodo.http_errors`
+turns it into an HTTP answer).
 
 Zenodo's validation errors come in two shapes: the documented
 ``{"errors": [{"field": ..., "message": "..."}]}`` and the one the server really sends,
@@ -15,11 +16,8 @@ of anything the server echoed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from tornado import web
 
 
 class ZenodoError(Exception):
@@ -232,24 +230,3 @@ def from_response(status: int, body: bytes | str | None, action: str, host: str)
         )
         detail = f"{detail} ({summary[:500]})"
     return cls(f"{action} failed: {host} answered {status}: {detail}", status=status, errors=fields)
-
-
-class ZenodoHTTPError(web.HTTPError):
-    """The ``tornado.web.HTTPError`` for a :class:`ZenodoError`; keeps the field errors
-    and ``retry_after`` so the handlers' JSON error body can carry them."""
-
-    def __init__(self, err: ZenodoError) -> None:
-        super().__init__(err.http_status, err.message, reason=type(err).__name__)
-        self.body = err.to_json()
-
-
-@contextmanager
-def http_errors() -> Iterator[None]:
-    """Turn a :class:`ZenodoError` raised inside the block into the HTTP error our REST
-    API answers with: the status of the error class and a JSON body
-    ``{"message", "reason", "errors"?, "retry_after"?}``. The single Zenodo-to-HTTP
-    mapping point."""
-    try:
-        yield
-    except ZenodoError as err:
-        raise ZenodoHTTPError(err) from None

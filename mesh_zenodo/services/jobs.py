@@ -5,9 +5,15 @@ file), each with bytes done / total and a state; the job adds them up into overa
 progress, keeps a short log of messages, and can be cancelled. The UI polls
 ``GET /mesh-zenodo/jobs/<id>``; ``DELETE`` cancels. No tornado or HTTP codes here.
 
+A job says what it works on in structured fields, so that no one parses its title:
+``source`` (for a pull, the Zenodo record: ``{"type": "zenodo-record", "record_id",
+"title", "doi", "version", "base_url"}``) and ``destination`` (for a pull, the folder:
+``{"type": "folder", "path"}``).
+
 Job JSON (``Job.to_json()``)::
 
     {"id": "9f1c...", "kind": "pull", "title": "...", "state": "running",
+     "source": {...}, "destination": {...},
      "created": "2026-...Z", "finished": null,
      "progress": {"bytes_done": 0, "bytes_total": 0, "items_done": 0, "items_total": 3, "fraction": 0.0},
      "items": [{"id": "data.csv", "name": "data.csv", "state": "pending", "bytes_done": 0,
@@ -82,10 +88,20 @@ class JobItem:
 
 
 class Job:
-    def __init__(self, kind: str, title: str, items: list[JobItem] | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        title: str,
+        items: list[JobItem] | None = None,
+        *,
+        source: dict[str, Any] | None = None,
+        destination: dict[str, Any] | None = None,
+    ) -> None:
         self.id = uuid.uuid4().hex
         self.kind = kind
         self.title = title
+        self.source = source
+        self.destination = destination
         self.items: list[JobItem] = list(items or [])
         self.state = RUNNING
         self.created = time.time()
@@ -94,7 +110,6 @@ class Job:
         self.result: dict[str, Any] | None = None
         self.error: dict[str, str] | None = None
         self._task: asyncio.Task | None = None
-        self._changed = asyncio.Event()
 
     # ------------------------------------------------------------------ reporting
 
@@ -107,19 +122,6 @@ class Job:
     def log(self, level: str, text: str) -> None:
         self.messages.append({"time": _iso(time.time()), "level": level, "text": text})
         del self.messages[:-MAX_MESSAGES]
-        self.touch()
-
-    def touch(self) -> None:
-        """Wake up whoever waits for a change (see :meth:`wait_changed`)."""
-        self._changed.set()
-
-    async def wait_changed(self, timeout: float) -> None:
-        """Wait until the job reports something (or ``timeout``): for long polling."""
-        self._changed.clear()
-        try:
-            await asyncio.wait_for(self._changed.wait(), timeout)
-        except asyncio.TimeoutError:
-            pass
 
     @property
     def progress(self) -> dict[str, Any]:
@@ -150,6 +152,8 @@ class Job:
             "id": self.id,
             "kind": self.kind,
             "title": self.title,
+            "source": self.source,
+            "destination": self.destination,
             "state": self.state,
             "created": _iso(self.created),
             "finished": _iso(self.finished) if self.finished else None,
@@ -210,7 +214,6 @@ class JobRegistry:
                 }
         finally:
             job.finished = time.time()
-            job.touch()
 
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)

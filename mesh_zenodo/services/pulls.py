@@ -20,11 +20,12 @@ server's memory a chunk at a time and never touch its local disk. For each file:
 4. on success the temporary file is moved to its final name (atomic on the storage);
    on any failure or cancel it is removed (and purged from the recycle bin).
 
-When at least one file landed, the destination folder gets CS3 arbitrary metadata
-saying which record and version it came from (:data:`FOLDER_KEYS`), and each pulled
-file its own (:data:`FILE_KEYS`).
+When at least one file landed, the destination folder and each pulled file get the
+record's provenance (:mod:`.provenance`).
 
-No tornado and no HTTP codes here: the handlers validate requests and map errors.
+:meth:`PullService.start` is the whole request: it checks the destination folder, fetches
+the record, plans the files and starts the job. No tornado and no HTTP codes here: the
+errors are :class:`~mesh_zenodo.services.errors.ServiceError`, CS3 and Zenodo errors.
 """
 
 from __future__ import annotations
@@ -36,33 +37,22 @@ import logging
 import posixpath
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+
 from cs3.storage.provider.v1beta1 import resources_pb2 as spr
-from traitlets import Bool, Float, Int
+from traitlets import Bool, Float, Instance, Int
 from traitlets.config import LoggingConfigurable
 
-from .cs3 import errors as cs3_errors
-from .jobs import CANCELLED, CONFLICT, DONE, FAILED, RUNNING, SKIPPED, Job, JobItem
-from .zenodo import errors as zenodo_errors
-from .zenodo import records
+from ..cs3 import errors as cs3_errors
+from ..cs3.client import CS3Client
+from ..zenodo import errors as zenodo_errors
+from . import records
+from ..zenodo.client import ZenodoClient
+from . import provenance
+from .errors import InvalidRequest
+from .jobs import CANCELLED, CONFLICT, DONE, FAILED, RUNNING, SKIPPED, Job, JobItem, JobRegistry
 
 ON_CONFLICT = ("ask", "rename", "overwrite", "skip")
 PARTIAL_SUFFIX = ".mesh-zenodo-part"
-
-#: CS3 arbitrary metadata set on the destination folder after a pull
-FOLDER_KEYS = (
-    "zenodo.record_id",
-    "zenodo.conceptrecid",
-    "zenodo.doi",
-    "zenodo.conceptdoi",
-    "zenodo.version",
-    "zenodo.title",
-    "zenodo.url",
-    "zenodo.publication_date",
-    "zenodo.pulled_at",
-)
-#: CS3 arbitrary metadata set on each pulled file
-FILE_KEYS = ("zenodo.record_id", "zenodo.doi", "zenodo.key", "zenodo.checksum", "zenodo.url")
 
 #: errors after which a file transfer is resumed rather than failed at once
 RESUMABLE = (
@@ -71,15 +61,11 @@ RESUMABLE = (
     zenodo_errors.ServerError,
 )
 
-log = logging.getLogger("mesh_zenodo.pulling")
+log = logging.getLogger("mesh_zenodo.pulls")
 
 
-class InvalidPull(ValueError):
-    """A pull request that cannot be carried out as asked (unknown keys...)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class InvalidPull(InvalidRequest):
+    """A pull that cannot be carried out as asked (unknown keys...)."""
 
 
 @dataclass
@@ -137,23 +123,6 @@ def temp_name(name: str, job_id: str) -> str:
     return f".{name}.{job_id[:8]}{PARTIAL_SUFFIX}"
 
 
-def provenance(record: dict, base_url: str) -> dict[str, str]:
-    """The folder metadata for a pull of ``record``."""
-    conceptrecid, conceptdoi = records.concept_of(record)
-    md = record.get("metadata") or {}
-    values = {
-        "zenodo.record_id": records.record_id(record),
-        "zenodo.conceptrecid": conceptrecid or "",
-        "zenodo.doi": records.doi_of(record) or "",
-        "zenodo.conceptdoi": conceptdoi or "",
-        "zenodo.version": str(md.get("version") or ""),
-        "zenodo.title": str(md.get("title") or record.get("title") or "")[:1000],
-        "zenodo.url": records.html_url(record, base_url),
-        "zenodo.publication_date": str(md.get("publication_date") or ""),
-    }
-    return values
-
-
 def plan_pull(
     record: dict,
     keys: list[str] | None,
@@ -190,12 +159,14 @@ def plan_pull(
         display=display.strip("/"),
         on_conflict=on_conflict,
         base_url=base_url,
-        provenance=provenance(record, base_url),
+        provenance=provenance.of_record(record, base_url),
     )
 
 
 class PullService(LoggingConfigurable):
-    """Runs pulls as jobs (see :mod:`mesh_zenodo.jobs`)."""
+    """Pulls Zenodo records into the storage, each as a job (see :mod:`.jobs`)."""
+
+    jobs = Instance(JobRegistry, help="Where pulls run and report their progress.")
 
     concurrency = Int(2, config=True, help="Files of one pull transferred at the same time.")
     attempts = Int(
@@ -223,7 +194,53 @@ class PullService(LoggingConfigurable):
         #: does the storage report MD5 checksums that match? None until a file told
         self._storage_md5: bool | None = None
 
-    async def run(self, job: Job, plan: PullPlan, zenodo, cs3) -> None:
+    async def start(
+        self,
+        zenodo: ZenodoClient,
+        cs3: CS3Client,
+        record_id: str,
+        keys: list[str] | None,
+        *,
+        folder: str,
+        display: str,
+        on_conflict: str = "ask",
+    ) -> Job:
+        """Start pulling the files ``keys`` (all when None) of the record ``record_id``
+        into ``folder`` (a CS3 path; ``display`` is the same folder as the user sees it).
+        Returns the running job. Raises before anything is written: NotFound or
+        InvalidRequest for the folder, Zenodo's errors for the record, InvalidPull for
+        the keys."""
+        display = display.strip("/")
+        info = await cs3.exists(folder)
+        if info is None:
+            raise cs3_errors.NotFound(f"no folder /{display}")
+        if info.type != spr.RESOURCE_TYPE_CONTAINER:
+            raise InvalidRequest(f"/{display} is a file, not a folder")
+        record = await zenodo.get_record(record_id)
+        if not isinstance(record.get("files"), list):
+            record = {**record, "files": await zenodo.list_record_files(record_id)}
+        plan = plan_pull(
+            record, keys, destination=folder, display=display, on_conflict=on_conflict, base_url=zenodo.base_url
+        )
+        values = plan.provenance
+        title = values.get("zenodo.title") or f"record {record_id}"
+        job = Job(
+            "pull",
+            f"{title} → /{display}",
+            [JobItem(f.key, f.key, f.size) for f in plan.files],
+            source={
+                "type": "zenodo-record",
+                "record_id": values.get("zenodo.record_id") or str(record_id),
+                "title": title,
+                "doi": values.get("zenodo.doi") or None,
+                "version": values.get("zenodo.version") or None,
+                "base_url": zenodo.base_url,
+            },
+            destination={"type": "folder", "path": display},
+        )
+        return self.jobs.start(job, lambda job: self.run(job, plan, zenodo, cs3))
+
+    async def run(self, job: Job, plan: PullPlan, zenodo: ZenodoClient, cs3: CS3Client) -> None:
         """Pull ``plan`` into the storage, reporting on ``job``'s items (one per file,
         ``id`` = the file's key). Returns normally when every file reached a final
         state; cancelling the task aborts transfers and removes partial files."""
@@ -248,10 +265,8 @@ class PullService(LoggingConfigurable):
         landed = [i for i in job.items if i.state == DONE]
         job.result["files"] = [i.result for i in job.items if i.result]
         if landed:
-            metadata = dict(plan.provenance)
-            metadata["zenodo.pulled_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
             try:
-                await cs3.set_arbitrary_metadata(plan.destination, metadata)
+                await provenance.record_folder(cs3, plan.destination, plan.provenance)
             except cs3_errors.CS3Error as err:
                 job.log("warning", f"could not record the provenance on /{plan.display}: {err.message}")
         summary = {state: sum(1 for i in job.items if i.state == state) for state in (DONE, SKIPPED, CONFLICT, FAILED)}
@@ -264,10 +279,8 @@ class PullService(LoggingConfigurable):
         reason = unsafe_name(pf.key)
         if reason:
             item.finish(FAILED, f"not pulled: {reason}")
-            job.touch()
             return
         item.state = RUNNING
-        job.touch()
         temp = None
         try:
             name, overwrite = await self._choose_name(job, item, plan, pf, cs3, existing, reserved)
@@ -281,16 +294,7 @@ class PullService(LoggingConfigurable):
                 return
             target = posixpath.join(plan.destination, name)
             try:
-                await cs3.set_arbitrary_metadata(
-                    target,
-                    {
-                        "zenodo.record_id": plan.provenance.get("zenodo.record_id", ""),
-                        "zenodo.doi": plan.provenance.get("zenodo.doi", ""),
-                        "zenodo.key": pf.key,
-                        "zenodo.checksum": f"md5:{pf.md5}" if pf.md5 else "",
-                        "zenodo.url": pf.url,
-                    },
-                )
+                await provenance.record_file(cs3, target, plan.provenance, key=pf.key, md5=pf.md5, url=pf.url)
             except cs3_errors.CS3Error as err:
                 job.log("warning", f"{name}: could not record its provenance: {err.message}")
             path = f"{plan.display}/{name}" if plan.display else name
@@ -311,8 +315,6 @@ class PullService(LoggingConfigurable):
             item.finish(FAILED, f"internal error ({type(err).__name__}); see the server log")
             if temp is not None:
                 await self._discard(cs3, temp)
-        finally:
-            job.touch()
 
     async def _choose_name(self, job, item: JobItem, plan: PullPlan, pf: PullFile, cs3, existing, reserved):
         """``(name, overwrite)``, or ``(None, False)`` when the item ended here."""

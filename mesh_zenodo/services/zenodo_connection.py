@@ -18,11 +18,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from jupyter_core.paths import jupyter_data_dir
 from traitlets import Bool, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from . import errors
-from .client import ENVIRONMENTS, Account, ZenodoClient, environment_of, normalize_base_url
+from ..zenodo import errors
+from ..zenodo.client import ENVIRONMENTS, Account, ZenodoClient, environment_of, normalize_base_url
 
 #: what a personal access token may look like (printable ASCII, no spaces): anything else
 #: would be refused by Zenodo anyway, or break the Authorization header
@@ -100,8 +101,6 @@ class ZenodoConnection(LoggingConfigurable):
 
     @default("token_file")
     def _default_token_file(self) -> str:
-        from jupyter_core.paths import jupyter_data_dir
-
         return os.path.join(jupyter_data_dir(), "mesh-zenodo", "zenodo-token.json")
 
     def __init__(self, **kwargs) -> None:

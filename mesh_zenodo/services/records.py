@@ -12,39 +12,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from .client import checksum_md5
-
-RESOURCE_TITLES = {
-    "publication": "Publication",
-    "poster": "Poster",
-    "presentation": "Presentation",
-    "dataset": "Dataset",
-    "image": "Image",
-    "video": "Video/Audio",
-    "software": "Software",
-    "lesson": "Lesson",
-    "physicalobject": "Physical object",
-    "workflow": "Workflow",
-    "model": "Model",
-    "other": "Other",
-}
+from ..zenodo.client import checksum_md5
+from ..zenodo.vocabulary import LICENSES_WITH_ALIASES, RESOURCE_TITLES
 
 #: the resource types the search filter offers (Zenodo's ``type`` parameter)
 RESOURCE_TYPES = [{"id": key, "title": title} for key, title in RESOURCE_TITLES.items()]
 
-LICENSES = {
-    "cc-by-4.0": ("Creative Commons Attribution 4.0 International", "https://creativecommons.org/licenses/by/4.0/legalcode"),
-    "cc-by-sa-4.0": ("Creative Commons Attribution Share Alike 4.0 International", "https://creativecommons.org/licenses/by-sa/4.0/legalcode"),
-    "cc-by-nc-4.0": ("Creative Commons Attribution Non Commercial 4.0 International", "https://creativecommons.org/licenses/by-nc/4.0/legalcode"),
-    "cc0-1.0": ("Creative Commons Zero v1.0 Universal", "https://creativecommons.org/publicdomain/zero/1.0/legalcode"),
-    "cc-zero": ("Creative Commons Zero v1.0 Universal", "https://creativecommons.org/publicdomain/zero/1.0/legalcode"),
-    "cc-by": ("Creative Commons Attribution 4.0 International", "https://creativecommons.org/licenses/by/4.0/legalcode"),
-    "mit": ("MIT License", "https://opensource.org/licenses/MIT"),
-    "apache-2.0": ("Apache License 2.0", "https://www.apache.org/licenses/LICENSE-2.0"),
-    "bsd-3-clause": ('BSD 3-Clause "New" or "Revised" License', "https://opensource.org/licenses/BSD-3-Clause"),
-    "gpl-3.0-or-later": ("GNU General Public License v3.0 or later", "https://www.gnu.org/licenses/gpl-3.0-standalone.html"),
-    "gpl-3.0-only": ("GNU General Public License v3.0 only", "https://www.gnu.org/licenses/gpl-3.0-standalone.html"),
-}
+#: license id -> (title, URL), legacy ids (``cc-zero``, ``cc-by``) included
+LICENSES = LICENSES_WITH_ALIASES
 
 
 def _text(value: Any) -> str:

@@ -13,7 +13,7 @@ write, so "create checkpoint" costs nothing and "revert" restores a version.
 
 from __future__ import annotations
 
-import base64
+import asyncio
 import hashlib
 import mimetypes
 import posixpath
@@ -21,38 +21,23 @@ import time
 from datetime import datetime, timezone
 
 import nbformat
-import pybase64
-from jupyter_server.base.handlers import JupyterHandler
-from jupyter_server.auth.decorator import authorized
-from jupyter_server.services.contents.checkpoints import AsyncCheckpoints
+from cs3.storage.provider.v1beta1 import resources_pb2 as spr
 from jupyter_server.services.contents.manager import AsyncContentsManager, copy_pat
 from tornado import web
 from traitlets import Instance, Int, Unicode, default
 
-from .cs3 import errors
-from .cs3.client import CS3Client, TusUpload
-from .cs3.errors import http_errors
-from cs3.storage.provider.v1beta1 import resources_pb2 as spr
+from ..cs3 import errors
+from ..cs3.client import CS3Client, TusUpload
+from ..http_errors import http_errors
+from .checkpoints import CS3Checkpoints
+from .models import CONTAINER, decode, encode, model_from_info
+from .upload import StreamedUpload
 
-CONTAINER = spr.RESOURCE_TYPE_CONTAINER
 #: how long an unfinished chunked upload is remembered (Lab sends chunks back to back)
 UPLOAD_IDLE_SECONDS = 3600
-
-
-def _mtime(info: spr.ResourceInfo) -> datetime:
-    return datetime.fromtimestamp(info.mtime.seconds + info.mtime.nanos / 1e9, tz=timezone.utc)
-
-
-def _decode(content: str, format: str | None, path: str) -> bytes:
-    """The bytes of a file model's content, as jupyter_server decodes them."""
-    if format not in {"text", "base64"}:
-        raise web.HTTPError(400, "Must specify format of file contents as 'text' or 'base64'")
-    try:
-        if format == "text":
-            return content.encode("utf8")
-        return pybase64.b64decode(content.encode("ascii"))
-    except Exception as e:
-        raise web.HTTPError(400, f"Encoding error saving {path}: {e}") from e
+#: the ``/files/`` handler: a REST handler, named here by import string as jupyter_server
+#: names its own configurable classes (the contents layer does not import the REST layer)
+FILES_HANDLER = "mesh_zenodo.rest.files.CS3FilesHandler"
 
 
 class CS3ContentsManager(AsyncContentsManager):
@@ -81,7 +66,7 @@ class CS3ContentsManager(AsyncContentsManager):
 
     @default("files_handler_class")
     def _files_handler_class_default(self):
-        return CS3FilesHandler
+        return FILES_HANDLER
 
     @default("files_handler_params")
     def _files_handler_params_default(self):
@@ -144,34 +129,6 @@ class CS3ContentsManager(AsyncContentsManager):
 
     # ------------------------------------------------------------------ models
 
-    def _base_model(self, path: str, info: spr.ResourceInfo) -> dict:
-        last_modified = _mtime(info)
-        return {
-            "name": path.rsplit("/", 1)[-1],
-            "path": path,
-            "last_modified": last_modified,
-            # CS3 has no creation time; the first write is the best we know
-            "created": last_modified,
-            "content": None,
-            "format": None,
-            "mimetype": None,
-            "size": info.size,
-            "writable": bool(info.permission_set.initiate_file_upload),
-            "hash": None,
-            "hash_algorithm": None,
-        }
-
-    def _model_from_info(self, path: str, info: spr.ResourceInfo, type: str | None = None) -> dict:
-        """A content-less model straight from a ResourceInfo (no extra round trip)."""
-        model = self._base_model(path, info)
-        if info.type == CONTAINER:
-            model.update(type="directory", size=None)
-        elif type == "notebook" or (type is None and path.endswith(".ipynb")):
-            model["type"] = "notebook"
-        else:
-            model.update(type="file", mimetype=mimetypes.guess_type(path)[0])
-        return model
-
     async def get(self, path, content=True, type=None, format=None, require_hash=False):
         path = path.strip("/")
         info = await self.stat(path, f"No such file or directory: {path}")
@@ -185,21 +142,24 @@ class CS3ContentsManager(AsyncContentsManager):
         else:
             if type == "directory":
                 raise web.HTTPError(400, f"{path} is not a directory", reason="bad type")
-            model = self._model_from_info(path, info, type)
+            model = model_from_info(path, info, type)
             raw = None
             if content:
                 raw = await self._read(path)
                 if model["type"] == "notebook":
-                    self._fill_notebook(model, raw, path)
+                    await self._fill_notebook(model, raw, path)
                 else:
-                    self._fill_file(model, raw, format, path)
+                    content, format = await asyncio.to_thread(encode, raw, format, path)
+                    if model["mimetype"] is None:
+                        model["mimetype"] = {"text": "text/plain", "base64": "application/octet-stream"}[format]
+                    model.update(content=content, format=format)
             if require_hash:
                 model.update(await self._hash(path, info, raw))
         self.emit(data={"action": "get", "path": path})
         return model
 
     async def _dir_model(self, path: str, info: spr.ResourceInfo, content: bool) -> dict:
-        model = self._model_from_info(path, info)
+        model = model_from_info(path, info)
         if content:
             with http_errors():
                 children = await self.client.list_container(await self.cs3_path(path))
@@ -208,7 +168,7 @@ class CS3ContentsManager(AsyncContentsManager):
                 name = child.name or posixpath.basename(child.path)
                 if not self.should_list(name) or (not self.allow_hidden and name.startswith(".")):
                     continue
-                listing.append(self._model_from_info(f"{path}/{name}" if path else name, child))
+                listing.append(model_from_info(f"{path}/{name}" if path else name, child))
             model["content"] = listing
             model["format"] = "json"
         return model
@@ -217,24 +177,13 @@ class CS3ContentsManager(AsyncContentsManager):
         with http_errors():
             return await self.client.read_bytes(await self.cs3_path(path), max_size=self.max_open_size)
 
-    def _fill_file(self, model: dict, raw: bytes, format: str | None, path: str) -> None:
-        if format == "text" or format is None:
-            try:
-                content, format = raw.decode("utf8"), "text"
-            except UnicodeError:
-                if format == "text":
-                    raise web.HTTPError(400, f"{path} is not UTF-8 encoded", reason="bad format") from None
-                content, format = base64.encodebytes(raw).decode("ascii"), "base64"
-        else:
-            content, format = base64.encodebytes(raw).decode("ascii"), "base64"
-        if model["mimetype"] is None:
-            model["mimetype"] = {"text": "text/plain", "base64": "application/octet-stream"}[format]
-        model.update(content=content, format=format)
-
-    def _fill_notebook(self, model: dict, raw: bytes, path: str) -> None:
+    async def _fill_notebook(self, model: dict, raw: bytes, path: str) -> None:
         validation_error: dict = {}
         try:
-            nb = nbformat.reads(raw.decode("utf8"), as_version=4, capture_validation_error=validation_error)
+            # parsing and validating a large notebook takes a while: off the event loop
+            nb = await asyncio.to_thread(
+                nbformat.reads, raw.decode("utf8"), as_version=4, capture_validation_error=validation_error
+            )
         except Exception as e:
             raise web.HTTPError(400, f"Unreadable Notebook: {path} {e!r}") from e
         self.mark_trusted_cells(nb, path)
@@ -248,12 +197,12 @@ class CS3ContentsManager(AsyncContentsManager):
             return {"hash": info.checksum.sum.lower(), "hash_algorithm": "md5"}
         digest = hashlib.md5()
         if raw is not None:
-            digest.update(raw)
+            await asyncio.to_thread(digest.update, raw)
         else:
             with http_errors():
                 async with self.client.download(await self.cs3_path(path)) as (_, chunks):
                     async for chunk in chunks:
-                        digest.update(chunk)
+                        await asyncio.to_thread(digest.update, chunk)
         return {"hash": digest.hexdigest(), "hash_algorithm": "md5"}
 
     # ------------------------------------------------------------------ save
@@ -278,14 +227,17 @@ class CS3ContentsManager(AsyncContentsManager):
             if model["type"] == "notebook":
                 try:
                     nb = nbformat.from_dict(model["content"])
-                    self.check_and_sign(nb, path)
-                    raw = nbformat.writes(nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error)
+                    self.check_and_sign(nb, path)  # the notary's database belongs to this thread
+                    raw = await asyncio.to_thread(
+                        nbformat.writes, nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error
+                    )
                 except Exception as e:
                     raise web.HTTPError(400, f"Invalid notebook content for {path}: {e}") from e
                 # as nbformat.write does: the file ends with a newline
                 await self.client.upload(cs3, (raw if raw.endswith("\n") else raw + "\n").encode("utf8"))
             elif model["type"] == "file":
-                await self.client.upload(cs3, _decode(model["content"], model.get("format"), path))
+                data = await asyncio.to_thread(decode, model["content"], model.get("format"), path)
+                await self.client.upload(cs3, data)
             elif model["type"] == "directory":
                 await self._save_directory(cs3, path)
             else:
@@ -321,7 +273,7 @@ class CS3ContentsManager(AsyncContentsManager):
             )
         if "content" not in model:
             raise web.HTTPError(400, "No file content provided")
-        data = _decode(model["content"], model.get("format"), path)
+        data = await asyncio.to_thread(decode, model["content"], model.get("format"), path)
         cs3 = await self.cs3_path(path)
         self._forget_idle_uploads()
         last = chunk == -1
@@ -348,6 +300,10 @@ class CS3ContentsManager(AsyncContentsManager):
         saved = await self.get(path, content=False)
         self.emit(data={"action": "save", "path": path})
         return saved
+
+    async def open_streamed_upload(self, path: str, length: int, *, overwrite: bool) -> StreamedUpload:
+        """A raw byte stream of ``length`` bytes into ``path`` (see :mod:`.upload`)."""
+        return await StreamedUpload.open(self, path, length, overwrite=overwrite)
 
     def _forget_idle_uploads(self) -> None:
         cutoff = time.monotonic() - UPLOAD_IDLE_SECONDS
@@ -419,149 +375,3 @@ class CS3ContentsManager(AsyncContentsManager):
     async def get_kernel_path(self, path, model=None):
         # kernels run on the Jupyter server's disk, not on the storage
         return ""
-
-
-class CS3Checkpoints(AsyncCheckpoints):
-    """Checkpoints as CS3 file versions.
-
-    The current content is a checkpoint whose id is its etag; every earlier content the
-    storage kept is a checkpoint whose id is the version key. Creating a checkpoint
-    writes nothing: the storage keeps the content as a version when it is next
-    overwritten, under the same etag.
-    """
-
-    @property
-    def _cm(self) -> CS3ContentsManager:
-        return self.parent
-
-    @staticmethod
-    def _current(info: spr.ResourceInfo) -> dict:
-        return {"id": info.etag.strip('"'), "last_modified": _mtime(info)}
-
-    async def create_checkpoint(self, contents_mgr, path):
-        info = await contents_mgr.stat(path.strip("/"), f"No such file: {path}")
-        return self._current(info)
-
-    async def list_checkpoints(self, path):
-        info = await self._cm.stat(path.strip("/"), "")
-        if info is None or info.type == CONTAINER:
-            return []
-        with http_errors():
-            versions = await self._cm.client.list_file_versions(await self._cm.cs3_path(path))
-        checkpoints = [self._current(info)]
-        for version in sorted(versions, key=lambda v: v.mtime, reverse=True):
-            checkpoints.append(
-                {"id": version.key, "last_modified": datetime.fromtimestamp(version.mtime, tz=timezone.utc)}
-            )
-        return checkpoints
-
-    async def restore_checkpoint(self, contents_mgr, checkpoint_id, path):
-        info = await contents_mgr.stat(path.strip("/"), f"No such file: {path}")
-        if checkpoint_id == info.etag.strip('"'):
-            return  # the checkpoint is the current content
-        cs3 = await contents_mgr.cs3_path(path)
-        with http_errors():
-            versions = await contents_mgr.client.list_file_versions(cs3)
-            for version in versions:
-                if checkpoint_id in (version.key, version.etag.strip('"')):
-                    await contents_mgr.client.restore_file_version(cs3, version.key)
-                    return
-        raise web.HTTPError(404, f"Checkpoint does not exist: {path}@{checkpoint_id}")
-
-    async def delete_checkpoint(self, checkpoint_id, path):
-        raise web.HTTPError(400, "The storage keeps file versions; they cannot be deleted one by one")
-
-    async def rename_checkpoint(self, checkpoint_id, old_path, new_path):
-        pass  # versions move with the file on the storage
-
-    async def rename_all_checkpoints(self, old_path, new_path):
-        pass  # versions move with the file on the storage
-
-    async def delete_all_checkpoints(self, path):
-        pass  # versions go to the recycle bin with the file
-
-
-class CS3FilesHandler(JupyterHandler):
-    """``/files/<path>``: streams a file from the data gateway (downloads, images,
-    ``?download=1``), in bounded memory, with Range support."""
-
-    auth_resource = "contents"
-
-    @property
-    def content_security_policy(self) -> str:
-        # as jupyter_server's FilesHandler: confine scripts in served HTML/SVG
-        return super().content_security_policy + "; sandbox allow-scripts"
-
-    @web.authenticated
-    @authorized
-    async def head(self, path: str) -> None:
-        await self.get(path, include_body=False)
-
-    @web.authenticated
-    @authorized
-    async def get(self, path: str, include_body: bool = True) -> None:
-        self.check_xsrf_cookie()  # /files/ requests must originate from the same site
-        cm: CS3ContentsManager = self.contents_manager
-        path = path.strip("/")
-        if not cm.allow_hidden and cm.hidden(path):
-            raise web.HTTPError(404)
-        info = await cm.stat(path, f"No such file: {path}")
-        if info.type == CONTAINER:
-            raise web.HTTPError(400, f"{path} is a directory, not a file", reason="bad type")
-        name = path.rsplit("/", 1)[-1]
-        if self.get_argument("download", None):
-            self.set_attachment_header(name)
-        self.set_header("Content-Type", self._content_type(name))
-        self.set_header("Last-Modified", _mtime(info))
-        self.set_header("Accept-Ranges", "bytes")
-        if info.etag:
-            self.set_header("ETag", info.etag)
-        offset, length = self._range(info.size)
-        if offset is not None:
-            self.set_status(206)
-            self.set_header("Content-Range", f"bytes {offset}-{offset + length - 1}/{info.size}")
-            self.set_header("Content-Length", length)
-        else:
-            self.set_header("Content-Length", info.size)
-        if not include_body or info.size == 0 or length == 0:
-            return
-        with http_errors():
-            async with cm.client.download(await cm.cs3_path(path), offset=offset or 0, length=length) as (_, chunks):
-                pending = 0
-                async for chunk in chunks:
-                    self.write(chunk)
-                    pending += len(chunk)
-                    if pending >= cm.client.chunk_size:  # flush in large writes, wait for the socket
-                        pending = 0
-                        await self.flush()
-
-    def _range(self, size: int) -> tuple[int | None, int | None]:
-        header = self.request.headers.get("Range", "")
-        if not header.startswith("bytes=") or "," in header:
-            return None, None
-        start_s, _, end_s = header[6:].partition("-")
-        try:
-            if start_s:
-                start = int(start_s)
-                end = min(int(end_s), size - 1) if end_s else size - 1
-            else:
-                start, end = max(size - int(end_s), 0), size - 1
-        except ValueError:
-            return None, None
-        if start >= size or end < start:
-            self.set_header("Content-Range", f"bytes */{size}")
-            raise web.HTTPError(416, "Requested range not satisfiable")
-        return start, end - start + 1
-
-    @staticmethod
-    def _content_type(name: str) -> str:
-        if name.lower().endswith(".ipynb"):
-            return "application/x-ipynb+json"
-        mime, encoding = mimetypes.guess_type(name)
-        if encoding == "gzip":
-            return "application/gzip"
-        if encoding is not None or mime is None:
-            return "application/octet-stream"
-        if mime == "text/plain":
-            return "text/plain; charset=UTF-8"
-        return mime

@@ -1,0 +1,485 @@
+"""The pytest plugin of mesh-zenodo: real programs on loopback for tests.
+
+Load it with ``pytest_plugins = ["pytest_jupyter.jupyter_server", "mesh_zenodo.pytest_plugin"]``
+in a ``conftest.py``. It gives
+
+- the embedded CS3 storage as a real process (:func:`start_storage`, fixtures
+  ``mz_storage`` for the session and ``mz_server`` per module), and
+  :class:`StorageUser`, a user's view of it through the raw cs3apis stubs (fixtures
+  ``mz_raw``, ``mz_einstein``, ``mz_marie``) that checks what landed on the storage
+  without the client under test;
+- a Jupyter server (pytest-jupyter's ``jp_serverapp`` / ``jp_fetch``) whose contents live
+  in a fresh folder of that storage (``mz_cs3_root``, ``jp_server_config``);
+- the Zenodo stand-in as a real process (:func:`start_standin`, fixture ``mz_standin``)
+  and the test server's extension with the stand-in reset (``mz_zenodo``, ``mz_fetch``);
+- `mesh-zenodo lab` started as a user would, for the browser tests (:func:`start_lab`),
+  and Debian's Chromium for Playwright (:data:`CHROMIUM`, :data:`CHROMIUM_ARGS`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import grpc
+import pytest
+import requests
+from cs3.gateway.v1beta1 import gateway_api_pb2 as gw
+from cs3.gateway.v1beta1 import gateway_api_pb2_grpc as gw_grpc
+from cs3.rpc.v1beta1 import code_pb2
+from cs3.storage.provider.v1beta1 import provider_api_pb2 as sp
+from cs3.storage.provider.v1beta1 import resources_pb2 as spr
+from cs3.types.v1beta1 import types_pb2
+from traitlets.config import Config
+
+from .launcher import ProgramProcess, StorageProcess, spawn_standin, spawn_storage, storage_command  # noqa: F401
+
+# ----------------------------------------------------------------------------------------
+# The embedded storage
+# ----------------------------------------------------------------------------------------
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: the source tree: the programs the tests start run its code
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def source_tree_env() -> dict[str, str]:
+    """The environment for our programs' subprocesses: this source tree first on the path."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start_storage(root: Path, extra_args: Sequence[str] = (), *, timeout: float = 30.0) -> StorageProcess:
+    """The storage on free loopback ports, running this source tree's code."""
+    return spawn_storage(Path(root), extra_args=extra_args, timeout=timeout, env=source_tree_env())
+
+
+# ----------------------------------------------------------------------------------------
+# A user's view of the storage through the raw cs3apis stubs (sync gRPC + requests).
+# ----------------------------------------------------------------------------------------
+PASSWORDS = {"einstein": "relativity", "marie": "radioactivity", "richard": "superfluidity"}
+
+
+class StorageUser:
+    """Signs in as ``username`` and offers thin wrappers around the raw stubs.
+
+    Wrappers return the raw responses; nothing here interprets status codes except the
+    ``*_ok`` helpers, which assert ``CODE_OK``.
+    """
+
+    def __init__(self, grpc_addr: str, username: str, password: str | None = None):
+        self.channel = grpc.insecure_channel(grpc_addr)
+        self.stub = gw_grpc.GatewayAPIStub(self.channel)
+        res = self.stub.Authenticate(
+            gw.AuthenticateRequest(
+                type="basic", client_id=username, client_secret=PASSWORDS[username] if password is None else password
+            )
+        )
+        assert res.status.code == code_pb2.CODE_OK, res.status
+        self.username = username
+        self.user = res.user
+        self.token = res.token
+        self.md = (("x-access-token", self.token),)
+
+    def close(self) -> None:
+        self.channel.close()
+
+    @staticmethod
+    def ref(path_or_id, relative: str = ""):
+        if isinstance(path_or_id, str):
+            return spr.Reference(path=path_or_id)
+        return spr.Reference(resource_id=path_or_id, path=relative)
+
+    def call(self, method: str, request, **kw):
+        return getattr(self.stub, method)(request, metadata=self.md, **kw)
+
+    # -- namespace -------------------------------------------------------------------
+    def stat(self, target, relative: str = "", keys=()):
+        return self.call("Stat", sp.StatRequest(ref=self.ref(target, relative), arbitrary_metadata_keys=list(keys)))
+
+    def info(self, target):
+        """The ResourceInfo at ``target``, or None when there is nothing there."""
+
+        res = self.stat(target)
+        if res.status.code == code_pb2.CODE_NOT_FOUND:
+            return None
+        assert res.status.code == code_pb2.CODE_OK, res.status
+        return res.info
+
+    def stat_ok(self, target, relative: str = "", keys=()):
+        res = self.stat(target, relative, keys)
+        assert res.status.code == code_pb2.CODE_OK, res.status
+        return res.info
+
+    def ls(self, target, **kw):
+        return self.call("ListContainer", sp.ListContainerRequest(ref=self.ref(target), **kw))
+
+    def names(self, target) -> list[str]:
+        res = self.ls(target)
+        assert res.status.code == code_pb2.CODE_OK, res.status
+        return [i.name for i in res.infos]
+
+    def mkdir(self, target):
+        return self.call("CreateContainer", sp.CreateContainerRequest(ref=self.ref(target)))
+
+    def touch(self, target):
+        return self.call("TouchFile", sp.TouchFileRequest(ref=self.ref(target)))
+
+    def delete(self, target):
+        return self.call("Delete", sp.DeleteRequest(ref=self.ref(target)))
+
+    def move(self, source, destination):
+        return self.call("Move", sp.MoveRequest(source=self.ref(source), destination=self.ref(destination)))
+
+    # -- data ------------------------------------------------------------------------
+    def initiate_upload(self, target, length: int | None = None, **options):
+        opaque = types_pb2.Opaque()
+        if length is not None:
+            opaque.map["Upload-Length"].CopyFrom(types_pb2.OpaqueEntry(decoder="plain", value=str(length).encode()))
+        return self.call(
+            "InitiateFileUpload", sp.InitiateFileUploadRequest(ref=self.ref(target), opaque=opaque, **options)
+        )
+
+    def upload_protocol(self, target, protocol: str = "simple", length: int | None = None, **options):
+        res = self.initiate_upload(target, length, **options)
+        assert res.status.code == code_pb2.CODE_OK, res.status
+        return next(p for p in res.protocols if p.protocol == protocol)
+
+    def put(self, target, data: bytes, **options):
+        """Initiate + simple PUT; returns the HTTP response."""
+
+        proto = self.upload_protocol(target, "simple", len(data), **options)
+        return requests.put(
+            proto.upload_endpoint,
+            data=data,
+            headers={"X-Reva-Transfer": proto.token, "x-access-token": self.token, "Upload-Length": str(len(data))},
+            timeout=60,
+        )
+
+    def put_ok(self, target, data: bytes, **options):
+        response = self.put(target, data, **options)
+        assert response.status_code == 200, (response.status_code, response.text)
+        return response
+
+    def download_protocol(self, target):
+        res = self.call("InitiateFileDownload", sp.InitiateFileDownloadRequest(ref=self.ref(target)))
+        assert res.status.code == code_pb2.CODE_OK, res.status
+        return next(p for p in res.protocols if p.protocol == "simple")
+
+    def get(self, target, headers: dict[str, str] | None = None, method: str = "GET"):
+        proto = self.download_protocol(target)
+        return requests.request(
+            method,
+            proto.download_endpoint,
+            headers={"X-Reva-Transfer": proto.token, **(headers or {})},
+            timeout=60,
+        )
+
+    def read(self, target) -> bytes:
+        response = self.get(target)
+        assert response.status_code == 200, (response.status_code, response.text)
+        return response.content
+
+    def versions(self, target):
+        res = self.call("ListFileVersions", sp.ListFileVersionsRequest(ref=self.ref(target)))
+        assert res.status.code == code_pb2.CODE_OK, res.status
+        return list(res.versions)
+
+    def recycle(self):
+        res = self.call("ListRecycle", sp.ListRecycleRequest(ref=self.ref("/home")))
+        assert res.status.code == code_pb2.CODE_OK, res.status
+        return list(res.recycle_items)
+
+# ----------------------------------------------------------------------------------------
+# The Zenodo stand-in
+# ----------------------------------------------------------------------------------------
+FULL_TOKEN = "standin-full-token"  # deposit:write deposit:actions (user einstein)
+READONLY_TOKEN = "standin-readonly-token"  # no deposit scope (user marie)
+OTHER_TOKEN = "standin-other-token"  # full scope, another user (richard)
+
+#: generous limits so that a whole test session stays under them; tests that need a
+#: real 429 lower them at run time with ``standin.config(rate_limit=...)``
+TEST_RATE_LIMITS = "100000,100000,100000"
+
+
+class StandinProcess:
+    """The running stand-in (``mesh_zenodo.launcher.spawn_standin``) plus its control API."""
+
+    def __init__(self, program: ProgramProcess, data: Path) -> None:
+        self.program = program
+        self.process = program.process
+        self.data = data
+        self.url = program.ready["url"]
+        self.http = requests.Session()
+
+    @property
+    def pid(self) -> int:
+        return self.program.pid
+
+    @property
+    def output(self) -> str:
+        return self.program.output
+
+    # ------------------------------------------------------------------ control API
+
+    def arm(self, **fault) -> dict:
+        """Arm one fault (see the stand-in's docstring): ``arm(status=500, times=2)``."""
+        response = self.http.post(f"{self.url}/_standin/faults", json=fault, timeout=10)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def release(self) -> None:
+        """Let the requests held by ``arm(hold=True)`` go on."""
+        response = self.http.post(f"{self.url}/_standin/release", timeout=10)
+        assert response.status_code == 204, response.text
+
+    def faults(self) -> list[dict]:
+        return self.http.get(f"{self.url}/_standin/faults", timeout=10).json()
+
+    def requests(self, path_regex: str = "") -> list[dict]:
+        """Requests the stand-in saw (optionally only those whose path matches)."""
+        seen = self.http.get(f"{self.url}/_standin/requests", timeout=10).json()
+        return [r for r in seen if re.search(path_regex, r["path"])] if path_regex else seen
+
+    def config(self, **config) -> dict:
+        response = self.http.post(f"{self.url}/_standin/config", json=config, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def reset(self) -> None:
+        """Disarm every fault, forget the request log and the rate-limit windows."""
+        response = self.http.post(f"{self.url}/_standin/reset", timeout=10)
+        assert response.status_code == 204, response.text
+        self.config(rate_limit={"guest": 100000, "authenticated": 100000, "search": 100000})
+
+    def info(self) -> dict:
+        return self.http.get(f"{self.url}/_standin/info", timeout=10).json()
+
+    def get(self, path: str, token: str | None = None, **kw) -> requests.Response:
+        headers = kw.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.get(self.url + path, headers=headers, timeout=30, **kw)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def stop(self, timeout: float = 20.0) -> int:
+        self.http.close()
+        return self.program.stop(timeout=timeout)
+
+
+def start_standin(data: Path, extra_args: Sequence[str] = (), *, timeout: float = 60.0) -> StandinProcess:
+    """The stand-in on a free loopback port, with generous rate limits, running this tree's code."""
+    program = spawn_standin(Path(data), ["--rate-limit", TEST_RATE_LIMITS, *extra_args], timeout=timeout, env=source_tree_env())
+    return StandinProcess(program, Path(data))
+
+
+def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05):
+    """Poll ``predicate`` until it returns something truthy (a deadline, not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout:.0f} s")
+        time.sleep(interval)
+
+
+def zenodo_api_for(serverapp):
+    """The running test server's mesh_zenodo extension (its services: ``jobs``, ``pulls``, ...)."""
+    return next(iter(serverapp.extension_manager.extension_apps["mesh_zenodo"]))
+
+
+async def wait_job(fetch, job_id: str, timeout: float = 120.0, until=None) -> dict:
+    """Poll ``GET /mesh-zenodo/jobs/<id>`` until the job finished, or until
+    ``until(job)`` is true. A deadline, not a timing assertion."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = await fetch("mesh-zenodo", "jobs", job_id)
+        job = json.loads(response.body)["job"]
+        if (until is not None and until(job)) or (until is None and job["state"] != "running"):
+            return job
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job_id} still {job['state']} after {timeout:.0f} s: {job}")
+        await asyncio.sleep(0.1)
+
+# ----------------------------------------------------------------------------------------
+# Lab as a user starts it, and the browser
+# ----------------------------------------------------------------------------------------
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+class LabProcess:
+    """A running Lab: ``url``; ``root`` is the CS3 folder it shows; ``tmp`` holds its
+    Jupyter config, data and runtime folders and its log."""
+
+    def __init__(self, process: subprocess.Popen, url: str, root: str, tmp: Path) -> None:
+        self.process, self.url, self.root, self.tmp = process, url, root, tmp
+
+    @property
+    def log(self) -> str:
+        return (self.tmp / "lab.log").read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=90)  # Jupyter shuts its kernels down first; slow on a loaded machine
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_lab(gateway: str, root: str, tmp: Path, config: dict | None = None, timeout: float = 60) -> LabProcess:
+    """Lab signed in to the CS3 gateway as einstein (password from the environment, as
+    documented), showing the CS3 folder ``root``; ``config`` goes to its server config."""
+    config_dir = tmp / "config"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "jupyter_server_config.json").write_text(json.dumps(config or {}))
+    port = free_port()
+    env = dict(
+        os.environ,
+        MESH_ZENODO_CS3_PASSWORD="relativity",
+        JUPYTER_CONFIG_DIR=str(config_dir),
+        JUPYTER_DATA_DIR=str(tmp / "data"),
+        JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+    )
+    with open(tmp / "lab.log", "wb") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "mesh_zenodo.cli", "lab", "--gateway", gateway,
+                "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
+                "--ServerApp.password=", "--allow-root", f"--CS3ContentsManager.root_path={root}",
+                f"--ServerApp.root_dir={tmp}",
+            ],
+            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=tmp,
+        )
+    lab = LabProcess(process, f"http://127.0.0.1:{port}", root, tmp)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(f"{lab.url}/api/status", timeout=2)
+            return lab
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(lab.log) from None
+            time.sleep(0.3)
+
+# ----------------------------------------------------------------------------------------
+# Fixtures
+# ----------------------------------------------------------------------------------------
+def cs3_config(storage: StorageProcess, root: str, user: str = "einstein") -> dict:
+    """Server config for Lab's files in ``root`` on ``storage``, signed in as ``user``."""
+    return {
+        "CS3Client": {"gateway": storage.grpc_addr, "username": user, "password": PASSWORDS[user]},
+        "CS3ContentsManager": {"root_path": root},
+    }
+
+
+@pytest.fixture(scope="session")
+def mz_storage(tmp_path_factory):
+    """One embedded storage process for the session (each test works in its own folder)."""
+    process = start_storage(tmp_path_factory.mktemp("storage"))
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def mz_raw(mz_storage):
+    """einstein's raw view of the session's storage."""
+    inspector = StorageUser(mz_storage.grpc_addr, "einstein")
+    yield inspector
+    inspector.close()
+
+
+@pytest.fixture
+def mz_cs3_root(mz_raw) -> str:
+    """A fresh folder in einstein's home that the test's Jupyter server shows as its root."""
+    path = f"/home/test-{uuid.uuid4().hex[:10]}"
+    assert mz_raw.mkdir(path).status.code == code_pb2.CODE_OK
+    return path
+
+
+@pytest.fixture
+def jp_server_config(mz_storage, mz_cs3_root):
+    """pytest-jupyter's server, with the extension and its files in ``mz_cs3_root``."""
+    return Config(
+        {
+            "ServerApp": {
+                "contents_manager_class": "mesh_zenodo.contents.CS3ContentsManager",
+                "jpserver_extensions": {"mesh_zenodo": True},
+            },
+            **cs3_config(mz_storage, mz_cs3_root),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def mz_standin(tmp_path_factory):
+    """The local Zenodo stand-in (one per test module: deposits made in one module stay there)."""
+    process = start_standin(tmp_path_factory.mktemp("zenodo"))
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def mz_zenodo(jp_serverapp, mz_standin):
+    """The test server's extension (its Zenodo connection, jobs, pulls), with the
+    stand-in's faults and rate limits reset."""
+    mz_standin.reset()
+    return zenodo_api_for(jp_serverapp)
+
+
+@pytest.fixture
+def mz_fetch(jp_fetch, mz_zenodo):
+    """``jp_fetch`` for tests of the Zenodo REST API."""
+    return jp_fetch
+
+
+@pytest.fixture(scope="module")
+def mz_server(tmp_path_factory):
+    """A storage of the test module's own (for tests that look at a whole home)."""
+    proc = start_storage(tmp_path_factory.mktemp("storage-root"))
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def mz_einstein(mz_server):
+    user = StorageUser(mz_server.grpc_addr, "einstein")
+    yield user
+    user.close()
+
+
+@pytest.fixture(scope="module")
+def mz_marie(mz_server):
+    user = StorageUser(mz_server.grpc_addr, "marie")
+    yield user
+    user.close()

@@ -1,0 +1,33 @@
+"""The REST API of the extension, under ``/mesh-zenodo/``: thin jupyter_server handlers
+over the services (see :mod:`.base`). One module per area; :func:`routes` lists them all.
+
+======================================  =======================================
+``/mesh-zenodo/session``                :mod:`.session`
+``/mesh-zenodo/upload/<path>``          :mod:`.upload`
+``/files/<path>`` (Jupyter's route)     :mod:`.files` (the contents manager's)
+``/mesh-zenodo/zenodo/...``             :mod:`.zenodo` (sign in, search, details)
+``/mesh-zenodo/zenodo/pulls``           :mod:`.pulls`
+``/mesh-zenodo/zenodo/provenance``      :mod:`.provenance`
+``/mesh-zenodo/jobs[/<id>]``            :mod:`.jobs`
+======================================  =======================================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import jobs, provenance, pulls, session, upload, zenodo
+
+
+def routes(**services: Any) -> list[tuple[str, type, dict[str, Any]]]:
+    """Every route of the extension (relative to the server's base URL), each handler
+    given the services (see :meth:`.base.MeshHandler.initialize`)."""
+    table = [
+        (r"/mesh-zenodo/session", session.SessionHandler),
+        (r"/mesh-zenodo/upload/(?P<path>.+)", upload.UploadHandler),
+        *zenodo.routes(),
+        *pulls.routes(),
+        *provenance.routes(),
+        *jobs.routes(),
+    ]
+    return [(pattern, handler, dict(services)) for pattern, handler in table]

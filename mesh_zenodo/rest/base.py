@@ -1,0 +1,125 @@
+"""The one base of the REST handlers under ``/mesh-zenodo/``.
+
+Every handler is a jupyter_server ``APIHandler``: each method is decorated with
+``@web.authenticated`` and ``@authorized`` (the Jupyter user, its permission on
+:data:`AUTH_RESOURCE`, and XSRF for unsafe methods, as jupyter_server's own handlers).
+Handlers are thin: they parse and check the request with the helpers here, call one
+service method, and map errors with :func:`mesh_zenodo.http_errors.http_errors`.
+Errors have one JSON shape, ``{"message", "reason", "errors"?, "retry_after"?}``.
+
+The services a handler uses arrive as keyword arguments of its route (see
+:func:`mesh_zenodo.rest.routes`), built once by the composition root
+(:class:`mesh_zenodo.app.MeshZenodoApp`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+
+from ..contents import CS3ContentsManager
+from ..cs3.client import CS3Client
+from ..services.jobs import JobRegistry
+from ..services.pulls import PullService
+from ..services.zenodo_connection import ZenodoConnection
+
+#: the jupyter_server authorization resource of our routes: they read and write files
+AUTH_RESOURCE = "contents"
+
+
+class MeshHandler(ExtensionHandlerMixin, APIHandler):
+    """Base of every mesh-zenodo REST handler."""
+
+    auth_resource = AUTH_RESOURCE
+
+    def initialize(
+        self,
+        name: str,
+        *,
+        cs3: CS3Client | None = None,
+        connection: ZenodoConnection | None = None,
+        jobs: JobRegistry | None = None,
+        pulls: PullService | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().initialize(name, **kwargs)
+        self.cs3 = cs3
+        self.connection = connection
+        self.jobs = jobs
+        self.pulls = pulls
+
+    # ------------------------------------------------------------------ answers
+
+    def send(self, body: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(body))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """One error body for every route: ours carry their JSON body
+        (:class:`~mesh_zenodo.http_errors.APIError`); anything else is answered as
+        jupyter_server's APIHandler answers it."""
+        exc = (kwargs.get("exc_info") or (None, None, None))[1]
+        body = getattr(exc, "body", None)
+        if isinstance(body, dict):
+            self.set_header("Content-Type", "application/json")
+            if body.get("retry_after") is not None:
+                self.set_header("Retry-After", str(max(1, int(body["retry_after"]))))
+            self.finish(json.dumps(body))
+            return
+        super().write_error(status_code, **kwargs)
+
+    # ------------------------------------------------------------------ input
+
+    def bad_request(self, message: str) -> web.HTTPError:
+        return web.HTTPError(400, message, reason="BadRequest")
+
+    def cs3_contents(self, action: str) -> CS3ContentsManager:
+        """The contents manager, when Lab's files are on CS3 (else a 409 saying so)."""
+        cm = self.contents_manager
+        if not isinstance(cm, CS3ContentsManager):
+            raise web.HTTPError(409, f"{action} needs Jupyter's files on a CS3 storage (mesh-zenodo lab)", reason="NotOnCS3")
+        return cm
+
+    def int_argument(self, name: str, default: int, low: int, high: int) -> int:
+        raw = self.get_query_argument(name, None)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise self.bad_request(f"{name} must be an integer") from None
+        if not low <= value <= high:
+            raise self.bad_request(f"{name} must be between {low} and {high}")
+        return value
+
+    def bool_argument(self, name: str) -> bool:
+        raw = (self.get_query_argument(name, "") or "").lower()
+        if raw in ("", "0", "false", "no", "off"):
+            return False
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        raise self.bad_request(f"{name} must be true or false")
+
+    def choice_argument(self, name: str, choices) -> str | None:
+        raw = self.get_query_argument(name, None) or None
+        if raw is not None and raw not in choices:
+            raise self.bad_request(f"{name} must be one of {', '.join(choices)}")
+        return raw
+
+    def json_object(self) -> dict:
+        """The request's JSON object body (``{}`` when empty)."""
+        # not APIHandler.get_json_body(): it logs a malformed body, which may hold a token
+        raw = self.request.body
+        if not raw:
+            return {}
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise self.bad_request("the request body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise self.bad_request("the request body must be a JSON object")
+        return body

@@ -1,0 +1,274 @@
+"""The stand-in's data: accounts, file contents, records, communities, depositions and
+buckets, all in memory (uploaded bytes go to the data folder)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import mimetypes
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from mesh_zenodo.zenodo.vocabulary import DEPOSIT_SCOPES, DOI_PREFIX, MAX_FILES_PER_RECORD, MAX_RECORD_BYTES
+
+# ---------------------------------------------------------------------------------------
+# accounts
+# ---------------------------------------------------------------------------------------
+
+FULL_SCOPES = DEPOSIT_SCOPES
+
+#: the known tokens: value -> (user id, username, scopes)
+DEFAULT_TOKENS: dict[str, tuple[int, str, tuple[str, ...]]] = {
+    "standin-full-token": (1, "einstein", FULL_SCOPES),
+    "standin-readonly-token": (2, "marie", ()),
+    "standin-other-token": (3, "richard", FULL_SCOPES),
+}
+
+
+@dataclass
+class User:
+    id: int
+    username: str
+    scopes: tuple[str, ...]
+
+    def can(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+INVALID = User(-1, "", ())  # a token was sent but is unknown
+
+# ---------------------------------------------------------------------------------------
+# content
+# ---------------------------------------------------------------------------------------
+
+BLOCK = 1 << 16
+
+
+class GeneratedContent:
+    """Deterministic bytes of any size: a 64 KiB block derived from ``seed``, repeated."""
+
+    def __init__(self, seed: str, size: int) -> None:
+        self.size = size
+        self.block = hashlib.shake_256(seed.encode()).digest(BLOCK)
+        self._tile = self.block * 17  # 1 MiB + one block, so any 1 MiB window is a slice
+        self.md5: str | None = None
+
+    def compute_md5(self) -> str:
+        digest = hashlib.md5()
+        full, rest = divmod(self.size, len(self._tile) - BLOCK)
+        window = self._tile[: len(self._tile) - BLOCK]
+        for _ in range(full):
+            digest.update(window)
+        digest.update(self._tile[:rest])
+        self.md5 = digest.hexdigest()
+        return self.md5
+
+    async def chunks(self, start: int, end: int, chunk: int):
+        chunk = min(chunk, len(self._tile) - BLOCK)
+        view = memoryview(self._tile)
+        pos = start
+        while pos < end:
+            n = min(chunk, end - pos)
+            off = pos % BLOCK
+            yield view[off : off + n]
+            pos += n
+
+
+class BytesContent:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.size = len(data)
+        self.md5 = hashlib.md5(data).hexdigest()
+
+    async def chunks(self, start: int, end: int, chunk: int):
+        view = memoryview(self.data)
+        for pos in range(start, end, chunk):
+            yield view[pos : min(end, pos + chunk)]
+
+
+class DiskContent:
+    """An uploaded file, kept in the stand-in's data folder."""
+
+    def __init__(self, path: str, size: int, md5: str) -> None:
+        self.path = path
+        self.size = size
+        self.md5 = md5
+
+    async def chunks(self, start: int, end: int, chunk: int):
+        loop = asyncio.get_running_loop()
+        with open(self.path, "rb") as f:
+            f.seek(start)
+            pos = start
+            while pos < end:
+                data = await loop.run_in_executor(None, f.read, min(chunk, end - pos))
+                if not data:
+                    return
+                pos += len(data)
+                yield data
+
+
+@dataclass
+class StoredFile:
+    key: str
+    content: Any
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    created: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @property
+    def size(self) -> int:
+        return self.content.size
+
+    @property
+    def md5(self) -> str:
+        return self.content.md5
+
+    @property
+    def mimetype(self) -> str:
+        return mimetypes.guess_type(self.key)[0] or "application/octet-stream"
+
+
+# ---------------------------------------------------------------------------------------
+# records, communities, depositions
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Community:
+    id: str
+    slug: str
+    title: str
+    description: str
+    type: str
+    website: str
+    created: datetime
+
+
+@dataclass
+class Record:
+    recid: int
+    conceptrecid: int
+    metadata: dict
+    files: list[StoredFile]
+    created: datetime
+    owner: int
+    doi: str = ""
+    updated: datetime | None = None
+
+    @property
+    def conceptdoi(self) -> str:
+        return f"{DOI_PREFIX}{self.conceptrecid}"
+
+
+@dataclass
+class Bucket:
+    id: str
+    files: dict[str, StoredFile] = field(default_factory=dict)
+    locked: bool = False
+
+
+@dataclass
+class Deposition:
+    id: int
+    conceptrecid: int
+    owner: int
+    metadata: dict
+    bucket: Bucket
+    created: datetime
+    modified: datetime
+    state: str = "unsubmitted"  # unsubmitted | inprogress | done
+    submitted: bool = False
+    editing: bool = False
+    deleted: bool = False
+    saved_metadata: dict | None = None  # the published metadata while editing
+
+
+# ---------------------------------------------------------------------------------------
+# store
+# ---------------------------------------------------------------------------------------
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+class Store:
+    """Everything the stand-in serves, in memory: records by id and by concept,
+    depositions, buckets, communities, tokens."""
+
+    def __init__(
+        self, data_dir: str, *, max_files: int = MAX_FILES_PER_RECORD, max_file_size: int = MAX_RECORD_BYTES
+    ) -> None:
+        self.data_dir = data_dir
+        self.max_files = max_files
+        self.max_file_size = max_file_size
+        self.next_id = 7_000_001
+        self.records: dict[int, Record] = {}
+        self.concepts: dict[int, list[int]] = {}
+        self.depositions: dict[int, Deposition] = {}
+        self.buckets: dict[str, Bucket] = {}
+        self.bucket_owner: dict[str, int] = {}
+        self.communities: dict[str, Community] = {}
+        self.tokens: dict[str, User] = {}
+        self.seeded: list[int] = []
+        self.big_records: list[int] = []
+
+    def new_id(self) -> int:
+        value = self.next_id
+        self.next_id += 1
+        return value
+
+    def add_token(self, value: str, user_id: int, username: str, scopes) -> None:
+        self.tokens[value] = User(user_id, username, tuple(scopes))
+
+    def add_record(
+        self,
+        metadata: dict,
+        files: list[StoredFile],
+        *,
+        created: datetime,
+        owner: int = 1,
+        conceptrecid: int | None = None,
+        recid: int | None = None,
+    ) -> Record:
+        if conceptrecid is None:
+            conceptrecid = self.new_id()
+        if recid is None:
+            recid = self.new_id()
+        record = Record(
+            recid=recid,
+            conceptrecid=conceptrecid,
+            metadata=metadata,
+            files=files,
+            created=created,
+            owner=owner,
+            doi=f"{DOI_PREFIX}{recid}",
+            updated=created,
+        )
+        self.records[recid] = record
+        self.concepts.setdefault(conceptrecid, []).append(recid)
+        return record
+
+    def versions(self, record: Record) -> list[int]:
+        return self.concepts.get(record.conceptrecid, [record.recid])
+
+    def is_latest(self, record: Record) -> bool:
+        return self.versions(record)[-1] == record.recid
+
+    def open_draft(self, conceptrecid: int) -> Deposition | None:
+        for dep in self.depositions.values():
+            if dep.conceptrecid == conceptrecid and not dep.deleted and not dep.submitted:
+                return dep
+        return None
+
+    def new_bucket(self, owner: int) -> Bucket:
+        bucket = Bucket(id=str(uuid.uuid4()))
+        self.buckets[bucket.id] = bucket
+        self.bucket_owner[bucket.id] = owner
+        return bucket
+

@@ -1,0 +1,86 @@
+"""Who may do what: the permission names (the fields of CS3's ``ResourcePermissions``)
+and :class:`Access`, the one place where a permission is decided.
+
+Every operation of the store calls ``Store.authorize(user, loc, permission)``, which asks
+:meth:`Access.authorize`; resource listings report :meth:`Access.permissions`. Today the
+owner of a home may do everything in it and nobody else anything. Sharing plugs in at
+:meth:`Access.permissions`: it has the store (its database) and the place, so it can look
+up the grants on ``loc`` and the folders above it and return their union.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import NotFound, PermissionDenied
+from .paths import Loc
+
+if TYPE_CHECKING:
+    from .auth import User
+    from .store import Store
+
+# The fields of cs3.storage.provider.v1beta1.ResourcePermissions.
+PERMISSIONS: tuple[str, ...] = (
+    "add_grant",
+    "create_container",
+    "delete",
+    "get_path",
+    "get_quota",
+    "initiate_file_download",
+    "initiate_file_upload",
+    "list_grants",
+    "list_container",
+    "list_file_versions",
+    "list_recycle",
+    "move",
+    "remove_grant",
+    "purge_recycle",
+    "restore_file_version",
+    "restore_recycle_item",
+    "stat",
+    "update_grant",
+    "deny_grant",
+    "delete_container",
+    "move_container",
+    "set_immutable_file",
+    "set_immutable_container",
+)
+ALL_PERMISSIONS = frozenset(PERMISSIONS)
+NO_PERMISSIONS: frozenset[str] = frozenset()
+
+
+def resource_permissions(perms: frozenset[str]):
+    """The CS3 ``ResourcePermissions`` message of a permission set."""
+    from cs3.storage.provider.v1beta1 import resources_pb2 as sp_res
+
+    return sp_res.ResourcePermissions(**{p: (p in perms) for p in PERMISSIONS})
+
+
+class Access:
+    """Decides what a user may do at a place of one store."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def permissions(self, user: User, loc: Loc) -> frozenset[str]:
+        """What ``user`` may do at ``loc``. Today: everything in their own home, nothing
+        elsewhere (sharing will add the grants on ``loc`` and its ancestors here)."""
+        if user.opaque_id == loc.owner:
+            return ALL_PERMISSIONS
+        return NO_PERMISSIONS
+
+    def authorize(self, user: User, loc: Loc, permission: str) -> frozenset[str]:
+        """Raise unless ``user`` has ``permission`` at ``loc``; returns all their
+        permissions there. Resources the user cannot even stat are reported as not
+        found, to not leak their existence."""
+        perms = self.permissions(user, loc)
+        if "stat" not in perms:
+            raise NotFound(f"no such file or folder: {self.display(user, loc)}")
+        if permission not in perms:
+            raise PermissionDenied(f"permission denied ({permission}) on {self.display(user, loc)}")
+        return perms
+
+    @staticmethod
+    def display(user: User, loc: Loc) -> str:
+        """How ``loc`` is named in an error for ``user`` (not at all if not theirs)."""
+        return loc.path if user.opaque_id == loc.owner else "the requested resource"

@@ -1,0 +1,149 @@
+"""The schema of ``storage.sqlite`` and its migrations.
+
+A database's ``PRAGMA user_version`` is the number of migrations applied to it.
+:func:`migrate` (called when the store opens) runs the migrations above it, in order and
+inside one transaction that also sets ``user_version``: a failure leaves the database as
+it was. A database from a newer mesh-zenodo (``user_version`` above ``len(MIGRATIONS)``)
+is refused with :class:`SchemaTooNew` instead of being used half-understood.
+
+Version 0 is both a new, empty database and one made before migrations existed (those
+already hold migration 1's tables): migration 1 only uses ``CREATE ... IF NOT EXISTS``,
+so it applies cleanly to either.
+
+**Changing the schema** is a one-line addition: append a migration to ``MIGRATIONS``
+(never edit, remove or reorder one that has shipped). A migration is SQL text (any
+number of ``;``-separated statements, no transaction control) or a callable taking the
+``sqlite3.Connection`` (for data that SQL alone cannot compute). For example::
+
+    MIGRATIONS = [V1_BASE, V2_USAGE, V3_SHARES]   # + V3_SHARES = "CREATE TABLE grants (...);"
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+
+Migration = str | Callable[[sqlite3.Connection], None]
+
+# 1: nodes (ids, etag generations, checksums), metadata, versions, recycle bin, transfers.
+V1_BASE = """
+CREATE TABLE IF NOT EXISTS nodes (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    path TEXT NOT NULL,
+    gen INTEGER NOT NULL DEFAULT 0,
+    trash_key TEXT,
+    cks_size INTEGER,
+    cks_mtime_ns INTEGER,
+    md5 TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS nodes_live_path ON nodes(owner, path) WHERE trash_key IS NULL;
+CREATE INDEX IF NOT EXISTS nodes_trash ON nodes(trash_key) WHERE trash_key IS NOT NULL;
+CREATE TABLE IF NOT EXISTS metadata (
+    node_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (node_id, key)
+);
+CREATE TABLE IF NOT EXISTS versions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    node_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    etag TEXT NOT NULL,
+    UNIQUE (node_id, key)
+);
+CREATE TABLE IF NOT EXISTS trash (
+    key TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    node_id TEXT NOT NULL,
+    orig_rel TEXT NOT NULL,
+    is_dir INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    deleted_ns INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS trash_owner ON trash(owner);
+CREATE TABLE IF NOT EXISTS uploads (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    parent_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    length INTEGER,
+    if_match TEXT,
+    if_not_exist INTEGER NOT NULL DEFAULT 0,
+    if_unmodified_since_ns INTEGER,
+    lock_id TEXT NOT NULL DEFAULT '',
+    expires INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS downloads (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    node_id TEXT NOT NULL,
+    expires INTEGER NOT NULL
+);
+"""
+
+# 2: the running count of the bytes in each home (the quota's "used"; see Store.used_bytes).
+V2_USAGE = """
+CREATE TABLE IF NOT EXISTS usage (
+    owner TEXT PRIMARY KEY,
+    bytes INTEGER NOT NULL
+);
+"""
+
+MIGRATIONS: list[Migration] = [V1_BASE, V2_USAGE]
+LATEST = len(MIGRATIONS)
+
+
+class SchemaTooNew(Exception):
+    """The database was written by a newer mesh-zenodo than this one."""
+
+
+def statements(script: str) -> Iterator[str]:
+    """The complete SQL statements of ``script`` (semicolons inside strings or trigger
+    bodies do not split)."""
+    buffer = ""
+    for part in script.split(";"):
+        buffer += part + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \t\r\n;"):
+                yield buffer
+            buffer = ""
+    if buffer.strip(" \t\r\n;"):
+        raise ValueError(f"incomplete SQL statement in a migration: {buffer.strip()[:80]!r}")
+
+
+def user_version(db: sqlite3.Connection) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite3.Connection, migrations: list[Migration] | None = None) -> int:
+    """Bring ``db`` (an autocommit connection, no transaction open) up to date; returns
+    its version. Raises :class:`SchemaTooNew` for a database newer than ``migrations``."""
+    migrations = MIGRATIONS if migrations is None else migrations
+    latest = len(migrations)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        current = user_version(db)
+        if current > latest or current < 0:
+            raise SchemaTooNew(
+                f"storage.sqlite has schema version {current}, but this mesh-zenodo knows only versions "
+                f"up to {latest}: it was written by a newer mesh-zenodo (upgrade mesh-zenodo to use this "
+                f"storage root)"
+            )
+        for step in migrations[current:]:
+            if callable(step):
+                step(db)
+            else:
+                for statement in statements(step):
+                    db.execute(statement)
+        if current != latest:
+            db.execute(f"PRAGMA user_version = {int(latest)}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return latest

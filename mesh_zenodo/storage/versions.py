@@ -1,0 +1,111 @@
+"""File versions: every overwrite keeps the previous content as a version (a hard link in
+``ROOT/.mesh-zenodo/versions/<node id>/<key>``), at most ``max_versions`` per file."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import stat as statmod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import InvalidArgument, NotFound
+from .files import copy_with_md5, link_or_copy
+from .paths import Loc
+
+if TYPE_CHECKING:
+    from .auth import User
+    from .store import Store
+
+
+@dataclass(frozen=True)
+class Version:
+    key: str
+    size: int
+    mtime_ns: int
+    etag: str
+
+
+class Versions:
+    """The versions of the files of one store (``store.versions``)."""
+
+    def __init__(self, store: Store, max_versions: int):
+        self.store = store
+        self.max_versions = max(0, max_versions)
+
+    def _file_node(self, user: User, loc: Loc, permission: str) -> str:
+        store = self.store
+        store.authorize(user, loc, permission)
+        st = store._require(loc)
+        if statmod.S_ISDIR(st.st_mode):
+            raise InvalidArgument(f"folders have no versions: {loc.path}")
+        return store._node_row(loc)[0]
+
+    def list(self, user: User, loc: Loc) -> list[Version]:
+        """The versions of a file, newest first."""
+        node_id = self._file_node(user, loc, "list_file_versions")
+        rows = self.store.db.execute(
+            "SELECT key, size, mtime_ns, etag FROM versions WHERE node_id=? ORDER BY seq DESC", (node_id,)
+        )
+        return [Version(*r) for r in rows]
+
+    def source(self, user: User, loc: Loc, key: str) -> str:
+        """The on-disk path of a version about to be restored (checks permissions)."""
+        node_id = self._file_node(user, loc, "restore_file_version")
+        row = self.store.db.execute("SELECT 1 FROM versions WHERE node_id=? AND key=?", (node_id, key)).fetchone()
+        path = self.store.versions_dir / node_id / key
+        if row is None or "/" in key or key in ("", ".", "..") or not path.is_file():
+            raise NotFound(f"no version {key!r} of {loc.path}")
+        return str(path)
+
+    async def restore(self, user: User, loc: Loc, key: str) -> None:
+        """Make version ``key`` the current content (the current one becomes a version)."""
+        store = self.store
+        source = self.source(user, loc, key)
+        tmp = store.transfers.temp_path("restore")
+        try:
+            size, md5 = await asyncio.to_thread(copy_with_md5, source, tmp)
+            async with store.file_lock(loc):
+                store.transfers.commit_file(user, loc, tmp, size, md5)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                Path(tmp).unlink()
+
+    def keep(self, node_id: str, abs_path: str, st: os.stat_result, etag: str) -> None:
+        """Keep the current content of ``abs_path`` as a version (inside the caller's
+        transaction). The file itself stays in place (hard link), so that the caller can
+        atomically rename the new content over it: readers never find the file missing,
+        a crash never loses it."""
+        db = self.store.db
+        vdir = self.store.versions_dir / node_id
+        vdir.mkdir(exist_ok=True)
+        base = str(st.st_mtime_ns)
+        key, n = base, 0
+        while (vdir / key).exists() or db.execute(
+            "SELECT 1 FROM versions WHERE node_id=? AND key=?", (node_id, key)
+        ).fetchone():
+            n += 1
+            key = f"{base}-{n}"
+        link_or_copy(abs_path, str(vdir / key))
+        db.execute(
+            "INSERT INTO versions(node_id, key, size, mtime_ns, etag) VALUES (?,?,?,?,?)",
+            (node_id, key, st.st_size, st.st_mtime_ns, etag),
+        )
+        if self.max_versions:
+            old = db.execute(
+                "SELECT seq, key FROM versions WHERE node_id=? ORDER BY seq DESC LIMIT -1 OFFSET ?",
+                (node_id, self.max_versions),
+            ).fetchall()
+            for seq, okey in old:
+                db.execute("DELETE FROM versions WHERE seq=?", (seq,))
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(vdir / okey)
+
+    def forget(self, node_id: str) -> None:
+        """Drop every version of a node that is gone (inside the caller's transaction)."""
+        self.store.db.execute("DELETE FROM versions WHERE node_id=?", (node_id,))
+        vdir = self.store.versions_dir / node_id
+        if vdir.exists():
+            self.store.discard(str(vdir))
