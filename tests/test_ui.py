@@ -11,19 +11,19 @@ import uuid
 import nbformat
 import pytest
 from cs3.rpc.v1beta1.code_pb2 import CODE_OK
-from lab_fixture import CHROMIUM, CHROMIUM_ARGS, start_lab
+from mesh_zenodo.pytest_plugin import CHROMIUM, CHROMIUM_ARGS, start_lab
 from playwright.sync_api import expect, sync_playwright
 
 @pytest.fixture
-def lab(storage, raw, tmp_path):
+def lab(mz_storage, mz_raw, tmp_path):
     root = f"/home/ui-{uuid.uuid4().hex[:8]}"
-    assert raw.mkdir(root).status.code == CODE_OK
-    process = start_lab(storage.grpc_addr, root, tmp_path)
+    assert mz_raw.mkdir(root).status.code == CODE_OK
+    process = start_lab(mz_storage.grpc_addr, root, tmp_path)
     yield process.url, root, tmp_path
     process.stop()
 
 
-def test_lab_shows_sciencemesh_panel_and_saves_notebook_on_cs3(lab, raw, storage):
+def test_lab_shows_sciencemesh_panel_and_saves_notebook_on_cs3(lab, mz_raw, mz_storage):
     url, root, tmp_path = lab
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -34,18 +34,18 @@ def test_lab_shows_sciencemesh_panel_and_saves_notebook_on_cs3(lab, raw, storage
 
             # the ScienceMesh panel shows who is signed in, and where
             page.click('.jp-SideBar [title="ScienceMesh"]')
-            expect(page.locator(".mz-session-user")).to_contain_text("Albert Einstein", timeout=20_000)
-            expect(page.locator(".mz-session-user")).to_contain_text("einstein@cernbox.cern.ch")
-            expect(page.locator(".mz-session-storage")).to_contain_text(storage.grpc_addr)
-            expect(page.locator(".mz-tab-myfiles")).to_be_visible()
+            expect(page.locator(".mz-SessionHeader-user")).to_contain_text("Albert Einstein", timeout=20_000)
+            expect(page.locator(".mz-SessionHeader-user")).to_contain_text("einstein@cernbox.cern.ch")
+            expect(page.locator(".mz-SessionHeader-storage")).to_contain_text(mz_storage.grpc_addr)
+            expect(page.locator('[data-testid="mz-tab-myfiles"]')).to_be_visible()
 
             # a new notebook from the launcher is a file on the CS3 storage
             page.click('.jp-LauncherCard[data-category="Notebook"]')
             page.wait_for_selector(".jp-NotebookPanel .jp-Cell .cm-content", timeout=30_000)
             deadline = time.monotonic() + 20
-            while raw.info(f"{root}/Untitled.ipynb") is None and time.monotonic() < deadline:
+            while mz_raw.info(f"{root}/Untitled.ipynb") is None and time.monotonic() < deadline:
                 time.sleep(0.3)
-            assert raw.info(f"{root}/Untitled.ipynb") is not None
+            assert mz_raw.info(f"{root}/Untitled.ipynb") is not None
 
             # what the user types and saves is what the storage holds
             page.click(".jp-NotebookPanel .jp-Cell .cm-content")
@@ -55,14 +55,14 @@ def test_lab_shows_sciencemesh_panel_and_saves_notebook_on_cs3(lab, raw, storage
             page.locator(".jp-Dialog .jp-mod-accept").click(timeout=10_000)
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
-                nb = nbformat.reads(raw.read(f"{root}/Untitled.ipynb").decode(), as_version=4)
+                nb = nbformat.reads(mz_raw.read(f"{root}/Untitled.ipynb").decode(), as_version=4)
                 if nb.cells and nb.cells[0].source == "answer = 42":
                     break
                 time.sleep(0.3)
             assert nb.cells[0].source == "answer = 42"
 
             # and Lab's file browser (My Files) lists it
-            expect(page.locator(".mz-tab-myfiles-browser .jp-DirListing-item", has_text="Untitled.ipynb")).to_be_visible(
+            expect(page.locator(".mz-MyFiles .jp-DirListing-item", has_text="Untitled.ipynb")).to_be_visible(
                 timeout=20_000
             )
 
@@ -72,15 +72,15 @@ def test_lab_shows_sciencemesh_panel_and_saves_notebook_on_cs3(lab, raw, storage
             requests_seen: list[str] = []
             page.on("request", lambda request: requests_seen.append(f"{request.method} {request.url}"))
             with page.expect_file_chooser() as chooser:
-                page.locator(".mz-tab-myfiles-browser .jp-ToolbarButtonComponent[title^='Upload']").click()
+                page.locator(".mz-MyFiles .jp-ToolbarButtonComponent[title^='Upload']").click()
             chooser.value.set_files(str(tmp_path / "upload.bin"))
-            expect(page.locator(".mz-tab-myfiles-browser .jp-DirListing-item", has_text="upload.bin")).to_be_visible(
+            expect(page.locator(".mz-MyFiles .jp-DirListing-item", has_text="upload.bin")).to_be_visible(
                 timeout=30_000
             )
             deadline = time.monotonic() + 20
-            while raw.info(f"{root}/upload.bin") is None and time.monotonic() < deadline:
+            while mz_raw.info(f"{root}/upload.bin") is None and time.monotonic() < deadline:
                 time.sleep(0.3)
-            assert raw.read(f"{root}/upload.bin") == data
+            assert mz_raw.read(f"{root}/upload.bin") == data
             # one streamed request, not a thousand base64 chunks
             assert [r for r in requests_seen if "upload.bin" in r] == [f"PUT {url}/mesh-zenodo/upload/upload.bin?overwrite=1"]
         finally:

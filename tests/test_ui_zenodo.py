@@ -18,12 +18,20 @@ from pathlib import Path
 
 import pytest
 from cs3.rpc.v1beta1.code_pb2 import CODE_OK
-from lab_fixture import CHROMIUM, CHROMIUM_ARGS, start_lab
+from mesh_zenodo.pytest_plugin import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    FULL_TOKEN,
+    READONLY_TOKEN,
+    StorageUser,
+    free_port,
+    start_lab,
+    start_standin,
+    wait_for,
+)
 from playwright.sync_api import Page, expect, sync_playwright
-from storage_fixture import StorageUser, free_port
-from zenodo_fixture import FULL_TOKEN, READONLY_TOKEN, start_standin, wait_for
 
-# seeded records of the stand-in (mesh_zenodo/zenodo/standin.py)
+# seeded records of the stand-in (mesh_zenodo/standin/seed.py)
 DIMUON, OCEAN = 7000006, 7000012
 DIMUON_TITLE = "CMS Open Data: dimuon invariant mass spectrum, Run 2012B"
 OCEAN_TITLE = "Global ocean temperature anomalies 1950-2020 (monthly, 1 degree)"
@@ -85,20 +93,20 @@ def publish_hostile_record(standin) -> None:
 
 
 @pytest.fixture(scope="module")
-def inspector(storage):
-    user = StorageUser(storage.grpc_addr, "einstein")
+def inspector(mz_storage):
+    user = StorageUser(mz_storage.grpc_addr, "einstein")
     yield user
     user.close()
 
 
 @pytest.fixture(scope="module")
-def lab(storage, standin, inspector, tmp_path_factory):
+def lab(mz_storage, standin, inspector, tmp_path_factory):
     """`mesh-zenodo lab --gateway ...` with the stand-in as the default Zenodo server."""
     tmp_path = tmp_path_factory.mktemp("lab")
     root = f"/home/ui-zenodo-{uuid.uuid4().hex[:8]}"
     assert inspector.mkdir(root).status.code == CODE_OK
     process = start_lab(
-        storage.grpc_addr, root, tmp_path,
+        mz_storage.grpc_addr, root, tmp_path,
         config={
             "LabApp": {"expose_app_in_browser": True},
             "ZenodoClient": {"base_url": standin.url, "backoff": 0.05, "retries": 1, "rate_limit_retries": 0},
@@ -163,7 +171,7 @@ def open_panel(page: Page):
 
 def select_tab(page: Page, name: str) -> None:
     page.click(f'[data-testid="mz-tab-zenodo-{name}"]')
-    expect(page.locator(f".mz-tab-zenodo-{name}-content")).to_be_visible()
+    expect(page.locator(f'.mz-TabPage-content[data-tab-id="zenodo-{name}"]')).to_be_visible()
 
 
 def set_theme(page: Page, dark: bool) -> None:
@@ -262,13 +270,13 @@ def open_record(page: Page, title: str) -> None:
 
 def test_panel_tabs_and_login_with_a_good_token_then_log_out(page, lab, standin, shots):
     panel = open_panel(page)
-    expect(panel.locator(".mz-Panel-title")).to_have_text("Zenodo")
+    expect(panel.locator(".mz-SidePanel-title")).to_have_text("Zenodo")
     # three views; publishing is not there yet, and says so
     upload = page.locator('[data-testid="mz-tab-zenodo-upload"]')
     expect(upload).to_have_attribute("aria-disabled", "true")
     expect(upload).to_have_attribute("title", "Publishing a share arrives with the publishing feature")
     upload.click(force=True)
-    expect(page.locator(".mz-tab-zenodo-upload-content")).to_have_count(0)
+    expect(page.locator('.mz-TabPage-content[data-tab-id="zenodo-upload"]')).to_have_count(0)
 
     select_tab(page, "login")
     expect(page.locator('[data-testid="mz-zenodo-signed-out"]')).to_contain_text("Not logged in to Zenodo")
@@ -277,7 +285,7 @@ def test_panel_tabs_and_login_with_a_good_token_then_log_out(page, lab, standin,
     # "Other" shows a field for the base URL; the two Zenodo choices do not
     page.select_option('[data-testid="mz-zenodo-environment"]', "sandbox")
     expect(page.locator('[data-testid="mz-zenodo-base-url"]')).to_be_hidden()
-    expect(page.locator(".mz-zenodo-help a")).to_have_attribute(
+    expect(page.locator(".mz-ZenodoLogin-tokenHelp a")).to_have_attribute(
         "href", "https://sandbox.zenodo.org/account/settings/applications/tokens/new/"
     )
 
@@ -312,7 +320,7 @@ def test_login_with_a_bad_token_says_why(page, standin, shots):
     sign_in(page, standin, token="not-a-valid-token")
     error = page.locator('[data-testid="mz-zenodo-login-error"]')
     expect(error).to_be_visible(timeout=20_000)
-    expect(error.locator(".mz-zenodo-error-title")).to_have_text("Invalid token")
+    expect(error.locator(".mz-ErrorBox-title")).to_have_text("Invalid token")
     expect(error).to_contain_text("refused the access token")
     expect(page.locator('[data-testid="mz-zenodo-signed-out"]')).to_be_visible()
     expect(page.locator('[data-testid="mz-zenodo-token"]')).to_have_value("")
@@ -324,14 +332,14 @@ def test_login_with_a_bad_token_says_why(page, standin, shots):
     # a valid token without the deposit scopes: the server's explanation is shown
     page.fill('[data-testid="mz-zenodo-token"]', READONLY_TOKEN)
     page.click('[data-testid="mz-zenodo-login-button"]')
-    expect(error.locator(".mz-zenodo-error-title")).to_have_text("The token lacks the deposit scopes", timeout=20_000)
+    expect(error.locator(".mz-ErrorBox-title")).to_have_text("The token lacks the deposit scopes", timeout=20_000)
     expect(error).to_contain_text("deposit:write")
 
     # a server that does not answer
     page.fill('[data-testid="mz-zenodo-base-url"]', f"http://127.0.0.1:{free_port()}")
     page.fill('[data-testid="mz-zenodo-token"]', FULL_TOKEN)
     page.click('[data-testid="mz-zenodo-login-button"]')
-    expect(error.locator(".mz-zenodo-error-title")).to_have_text("Zenodo is unreachable", timeout=30_000)
+    expect(error.locator(".mz-ErrorBox-title")).to_have_text("Zenodo is unreachable", timeout=30_000)
     expect(page.locator('[data-testid="mz-zenodo-signed-out"]')).to_be_visible()
 
 
@@ -360,15 +368,15 @@ def test_search_records_page_filter_sort_and_errors(page, standin, shots):
     # typing searches once the user pauses (query-string syntax); best match first
     query.press_sequentially('title:"ocean" OR title:dimuon', delay=15)
     expect(page.locator('[data-testid="mz-zenodo-count"]')).to_have_text("2 results", timeout=20_000)
-    names = search_results(page).locator(".mz-zenodo-result-name")
+    names = search_results(page).locator(".mz-RecordTable-name")
     assert sorted(names.all_text_contents()) == sorted([OCEAN_TITLE, DIMUON_TITLE])
     expect(page.locator('[data-testid="mz-zenodo-sort"]')).to_have_value("bestmatch")
     expect(page.locator('[data-testid="mz-zenodo-pager"]')).to_be_empty()
     # sort by date: the 2023 dimuon spectrum before the 2021 ocean data
     page.select_option('[data-testid="mz-zenodo-sort"]', "mostrecent")
     wait_idle(page)
-    expect(search_results(page).locator(".mz-zenodo-result-name")).to_have_text([DIMUON_TITLE, OCEAN_TITLE])
-    expect(search_results(page).nth(0).locator(".mz-zenodo-result-date")).to_have_text("2023-04-18")
+    expect(search_results(page).locator(".mz-RecordTable-name")).to_have_text([DIMUON_TITLE, OCEAN_TITLE])
+    expect(search_results(page).nth(0).locator(".mz-RecordTable-date")).to_have_text("2023-04-18")
 
     # a spinner while Zenodo is slow to answer
     standin.arm(delay=1.5, path_regex="^/api/records/?$", times=1)
@@ -387,11 +395,11 @@ def test_search_records_page_filter_sort_and_errors(page, standin, shots):
     page.select_option('[data-testid="mz-zenodo-type"]', "software")
     wait_idle(page)
     expect(page.locator('[data-testid="mz-zenodo-count"]')).to_have_text("1 result")
-    expect(search_results(page).locator(".mz-zenodo-result-name")).to_have_text(["eossr: the ESCAPE OSSR library v2.0.0"])
-    expect(search_results(page).locator(".mz-zenodo-result-type")).to_have_text(["Software"])
+    expect(search_results(page).locator(".mz-RecordTable-name")).to_have_text(["eossr: the ESCAPE OSSR library v2.0.0"])
+    expect(search_results(page).locator(".mz-RecordTable-type")).to_have_text(["Software"])
     page.select_option('[data-testid="mz-zenodo-type"]', "poster")
     wait_idle(page)
-    expect(search_results(page).locator(".mz-zenodo-result-type")).to_have_text(["Poster"])
+    expect(search_results(page).locator(".mz-RecordTable-type")).to_have_text(["Poster"])
     page.select_option('[data-testid="mz-zenodo-type"]', "")
     wait_idle(page)
     expect(page.locator('[data-testid="mz-zenodo-count"]')).to_have_text(f"{RECORDS_TOTAL} results")
@@ -402,7 +410,7 @@ def test_search_records_page_filter_sort_and_errors(page, standin, shots):
     query.press("Enter")
     error = page.locator('[data-testid="mz-zenodo-search-error"]')
     expect(error).to_be_visible(timeout=20_000)
-    expect(error.locator(".mz-zenodo-error-title")).to_have_text("Rate limited by Zenodo")
+    expect(error.locator(".mz-ErrorBox-title")).to_have_text("Rate limited by Zenodo")
     expect(error).to_contain_text("429")
     expect(error).to_contain_text("wait 7 s")
     shoot(page, shots, "search-rate-limited")
@@ -421,7 +429,7 @@ def test_communities_drill_down_and_back(page, shots):
     expect(communities).to_have_count(5)
     escape = communities.filter(has_text="ESCAPE 2020")
     expect(escape).to_contain_text("European Science Cluster of Astronomy & Particle physics")
-    expect(escape.locator(".mz-zenodo-badge")).to_have_text("project")
+    expect(escape.locator(".mz-Badge")).to_have_text("project")
     expect(page.locator('[data-testid="mz-zenodo-filters"]')).to_be_hidden()
     set_theme(page, dark=True)
     shoot(page, shots, "search-communities-dark")
@@ -430,7 +438,7 @@ def test_communities_drill_down_and_back(page, shots):
     banner = page.locator('[data-testid="mz-zenodo-community-banner"]')
     expect(banner).to_have_text("Showing results from “ESCAPE 2020”✕", timeout=20_000)
     expect(page.locator('[data-testid="mz-zenodo-count"]')).to_have_text("2 results", timeout=20_000)
-    expect(search_results(page).locator(".mz-zenodo-result-name")).to_have_text(
+    expect(search_results(page).locator(".mz-RecordTable-name")).to_have_text(
         ["eossr: the ESCAPE OSSR library v2.0.0", "Poster: Gamma-ray burst afterglows seen by CTA prototypes"]
     )
     # the box searches within the community
@@ -470,7 +478,7 @@ def test_record_details(page, standin, shots):
     expect(files).to_have_count(3)
     sizes = record_sizes(standin, DIMUON)
     for key, digest in expected.items():
-        row = files.filter(has=page.locator(f'.mz-zenodo-file-name[title="{key}"]'))
+        row = files.filter(has=page.locator(f'.mz-RecordDetails-fileName[title="{key}"]'))
         expect(row.locator('[data-testid="mz-zenodo-file-checksum"]')).to_have_text(f"md5:{digest}")
         expect(row.locator('[data-testid="mz-zenodo-file-size"]')).to_have_text(human_size(sizes[key]))
     assert human_size(sizes["dimuon.csv"]).endswith(" kB")
@@ -584,7 +592,7 @@ def test_cancel_a_download(page, lab, standin, inspector, shots):
     select_tab(page, "search")
     card = page.locator('[data-testid="mz-zenodo-pull"]').first
     expect(card).to_have_attribute("data-state", "running", timeout=20_000)
-    expect(card.locator(".mz-zenodo-pull-title")).to_have_text(OCEAN_TITLE)
+    expect(card.locator(".mz-PullCard-title")).to_have_text(OCEAN_TITLE)
     expect(card.locator('[data-testid="mz-zenodo-pull-dest"]')).to_have_text(f"→ /{folder}")
 
     card.locator('[data-testid="mz-zenodo-pull-cancel"]').click()

@@ -1,3 +1,4 @@
+import { DisposableDelegate, IDisposable } from '@lumino/disposable';
 import { Message } from '@lumino/messaging';
 import {
   BoxLayout,
@@ -8,40 +9,14 @@ import {
   Widget
 } from '@lumino/widgets';
 
-/**
- * One tab of a panel.
- *
- * A panel lists its tabs in an array of these; adding a tab is adding an
- * entry. A tab without `create`, or with `disabledReason`, is shown greyed
- * out and cannot be selected.
- */
-export interface ITabSpec<TContext> {
-  /** Short id: the tab gets the class `mz-tab-<id>` and `data-testid="mz-tab-<id>"`. */
-  id: string;
-  /** The tab's text. */
-  label: string;
-  /** Tooltip of an enabled tab. */
-  caption?: string;
-  /** Builds the tab's content, the first time the tab is shown. */
-  create?: (context: TContext) => Widget;
-  /** When set, the tab is disabled and this is its tooltip. */
-  disabledReason?: string;
-}
+import { ITabSpec } from './tokens';
 
 /**
- * Options of a `MeshTabs` widget.
- */
-export interface IMeshTabsOptions<TContext> {
-  tabs: ReadonlyArray<ITabSpec<TContext>>;
-  /** Handed to each tab's `create`. */
-  context: TContext;
-}
-
-/**
- * A tab bar over a stack of lazily built pages, with disabled tabs.
+ * A tab bar over a stack of lazily built pages, with disabled tabs. Tabs are
+ * added (and removed) at any time with `addTab`, and ordered by rank.
  */
 export class MeshTabs<TContext> extends Widget {
-  constructor(options: IMeshTabsOptions<TContext>) {
+  constructor(options: { context: TContext }) {
     super();
     this.addClass('mz-Tabs');
     this._context = options.context;
@@ -52,24 +27,6 @@ export class MeshTabs<TContext> extends Widget {
     this.stack = new StackedPanel();
     this.stack.addClass('mz-Tabs-stack');
 
-    for (const spec of options.tabs) {
-      const page = new TabPage<TContext>(spec);
-      const title = page.title;
-      title.label = spec.label;
-      title.className = `mz-tab mz-tab-${spec.id}`;
-      title.dataset = { testid: `mz-tab-${spec.id}` };
-      if (spec.disabledReason !== undefined || !spec.create) {
-        this._disabled.add(title);
-        title.className += ' mz-mod-disabled';
-        title.caption = spec.disabledReason ?? '';
-      } else {
-        title.caption = spec.caption ?? '';
-      }
-      this._pages.set(spec.id, page);
-      this.stack.addWidget(page);
-      this.tabBar.addTab(title);
-    }
-
     const layout = new BoxLayout({ direction: 'top-to-bottom', spacing: 0 });
     BoxLayout.setStretch(this.tabBar, 0);
     BoxLayout.setStretch(this.stack, 1);
@@ -78,13 +35,57 @@ export class MeshTabs<TContext> extends Widget {
     this.layout = layout;
 
     this.tabBar.currentChanged.connect(this._onCurrentChanged, this);
-    const first = this.tabBar.titles.findIndex(t => !isDisabled(t));
-    this.tabBar.currentIndex = first;
-    this._showOnly(this.tabBar.currentTitle);
   }
 
   readonly tabBar: TabBar<Widget>;
   readonly stack: StackedPanel;
+
+  /**
+   * The context handed to the tabs' factories.
+   */
+  get context(): TContext {
+    return this._context;
+  }
+
+  /**
+   * Add a tab at its rank; disposing the result removes it. The first enabled
+   * tab added becomes the current one.
+   */
+  addTab(spec: ITabSpec<TContext>): IDisposable {
+    if (this._pages.has(spec.id)) {
+      throw new Error(`mesh-zenodo: a tab "${spec.id}" exists already`);
+    }
+    const rank = spec.rank ?? Number.MAX_SAFE_INTEGER;
+    const page = new TabPage<TContext>(spec, rank);
+    const title = page.title;
+    title.label = spec.label;
+    title.className = 'mz-Tabs-tab';
+    title.dataset = { testid: `mz-tab-${spec.id}` };
+    if (spec.disabledReason !== undefined || !spec.create) {
+      this._disabled.add(title);
+      title.className += ' mz-mod-disabled';
+      title.caption = spec.disabledReason ?? '';
+    } else {
+      title.caption = spec.caption ?? '';
+    }
+
+    // after the last tab of lower or equal rank
+    const titles = this.tabBar.titles;
+    let index = titles.length;
+    while (index > 0 && (titles[index - 1].owner as TabPage<TContext>).rank > rank) {
+      index--;
+    }
+    this._pages.set(spec.id, page);
+    this.stack.addWidget(page);
+    this.tabBar.insertTab(index, title);
+    if (!this.tabBar.currentTitle || this._disabled.has(this.tabBar.currentTitle)) {
+      if (!this._disabled.has(title)) {
+        this.tabBar.currentTitle = title;
+      }
+    }
+    this._showOnly(this.tabBar.currentTitle);
+    return new DisposableDelegate(() => this._removeTab(spec.id));
+  }
 
   /**
    * Select the tab `id`; returns false when it is unknown or disabled.
@@ -105,11 +106,22 @@ export class MeshTabs<TContext> extends Widget {
     return this._pages.get(id)?.content ?? null;
   }
 
-  /**
-   * The context handed to the tabs' factories.
-   */
-  get context(): TContext {
-    return this._context;
+  private _removeTab(id: string): void {
+    const page = this._pages.get(id);
+    if (!page || this.isDisposed) {
+      return;
+    }
+    this._pages.delete(id);
+    this._disabled.delete(page.title);
+    this.tabBar.removeTab(page.title);
+    page.dispose();
+    if (!this.tabBar.currentTitle) {
+      const first = this.tabBar.titles.find(t => !this._disabled.has(t));
+      if (first) {
+        this.tabBar.currentTitle = first;
+      }
+    }
+    this._showOnly(this.tabBar.currentTitle);
   }
 
   private _onCurrentChanged(
@@ -183,11 +195,11 @@ class MeshTabRenderer extends TabBar.Renderer {
  * The page behind one tab; builds its content on first show.
  */
 class TabPage<TContext> extends Widget {
-  constructor(spec: ITabSpec<TContext>) {
+  constructor(spec: ITabSpec<TContext>, readonly rank: number) {
     super();
     this._spec = spec;
     this.addClass('mz-TabPage');
-    this.addClass(`mz-TabPage-${spec.id}`);
+    this.node.dataset.tabId = spec.id;
     this.layout = new PanelLayout();
   }
 
@@ -201,7 +213,7 @@ class TabPage<TContext> extends Widget {
     }
     this._content = this._spec.create(context);
     this._content.addClass('mz-TabPage-content');
-    this._content.addClass(`mz-tab-${this._spec.id}-content`);
+    this._content.node.dataset.tabId = this._spec.id;
     (this.layout as PanelLayout).addWidget(this._content);
   }
 

@@ -1,2 +1,3 @@
 import './base.css';
+import './sciencemesh.css';
 import './zenodo.css';

@@ -1,23 +1,27 @@
+import { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
+import { button, h } from '../dom';
+import { errorBox } from '../feedback';
 import {
+  ICS3Session,
   ISessionFailure,
   ISessionInfo,
   IStorageInfo,
-  SessionModel,
   SessionState
-} from '../session';
+} from '../tokens';
 
 /**
  * Shows who is signed in and which storage the server uses, or why not.
  */
 export class SessionHeader extends Widget {
-  constructor(model: SessionModel) {
+  constructor(session: ICS3Session, trans: TranslationBundle) {
     super();
     this.addClass('mz-SessionHeader');
     this.node.setAttribute('aria-live', 'polite');
-    this._model = model;
-    model.stateChanged.connect(this._render, this);
+    this._session = session;
+    this._trans = trans;
+    session.stateChanged.connect(this._render, this);
     this._render();
   }
 
@@ -25,12 +29,12 @@ export class SessionHeader extends Widget {
     if (this.isDisposed) {
       return;
     }
-    this._model.stateChanged.disconnect(this._render, this);
+    this._session.stateChanged.disconnect(this._render, this);
     super.dispose();
   }
 
   private _render(): void {
-    const state: SessionState = this._model.state;
+    const state: SessionState = this._session.state;
     const node = this.node;
     node.replaceChildren();
     node.dataset.state = state.kind;
@@ -38,103 +42,95 @@ export class SessionHeader extends Widget {
       case 'idle':
       case 'loading':
         node.append(
-          el('div', 'mz-session-loading', 'Connecting to ScienceMesh…')
+          h('div', { className: 'mz-SessionHeader-loading' }, this._trans.__('Connecting to ScienceMesh…'))
         );
         break;
       case 'connected':
-        node.append(...renderSession(state.session));
+        node.append(...this._renderSession(state.session));
         break;
       case 'error':
-        node.append(
-          renderFailure(state.failure, () => void this._model.refresh())
-        );
+        node.append(this._renderFailure(state.failure));
         break;
     }
   }
 
-  private _model: SessionModel;
-}
+  private _renderSession(session: ISessionInfo): HTMLElement[] {
+    const trans = this._trans;
+    const { user, storage } = session;
+    const account = user.idp ? `${user.username}@${user.idp}` : user.username;
 
-function renderSession(session: ISessionInfo): HTMLElement[] {
-  const { user, storage } = session;
-  const account = user.idp ? `${user.username}@${user.idp}` : user.username;
-
-  const userBox = el('div', 'mz-session-user');
-  userBox.dataset.testid = 'mz-session-user';
-  userBox.append(
-    el('div', 'mz-session-name', user.display_name || user.username),
-    el('div', 'mz-session-account', account)
-  );
-  if (user.mail) {
-    userBox.append(el('div', 'mz-session-mail', user.mail));
-  }
-  userBox.title = user.opaque_id ? `CS3 user id: ${user.opaque_id}` : account;
-
-  const storageBox = el('div', 'mz-session-storage');
-  storageBox.dataset.testid = 'mz-session-storage';
-  storageBox.append(
-    el('span', 'mz-session-kind', storageKind(storage)),
-    el('span', 'mz-session-gateway', storage.gateway)
-  );
-  if (storage.home) {
-    storageBox.title = `Home: ${storage.home}`;
-  }
-
-  const parts = [userBox, storageBox];
-  if (session.contents === 'local') {
-    const notice = el(
+    const userBox = h(
       'div',
-      'mz-session-notice',
-      "Lab's files are on the server's local disk, not on the CS3 storage."
+      {
+        className: 'mz-SessionHeader-user',
+        testid: 'mz-session-user',
+        title: user.opaque_id ? trans.__('CS3 user id: %1', user.opaque_id) : account
+      },
+      h('div', { className: 'mz-SessionHeader-name' }, user.display_name || user.username),
+      h('div', { className: 'mz-SessionHeader-account' }, account),
+      user.mail && h('div', { className: 'mz-SessionHeader-mail' }, user.mail)
     );
-    notice.dataset.testid = 'mz-session-notice';
-    notice.setAttribute('role', 'note');
-    parts.push(notice);
-  }
-  return parts;
-}
 
-function renderFailure(
-  failure: ISessionFailure,
-  retry: () => void
-): HTMLElement {
-  const box = el('div', 'mz-session-error');
-  box.dataset.testid = 'mz-session-error';
-  box.setAttribute('role', 'alert');
-
-  box.append(
-    el('div', 'mz-session-error-title', 'Not connected to ScienceMesh'),
-    el('div', 'mz-session-error-message', failure.message)
-  );
-  if (failure.storage?.gateway) {
-    const where = el('div', 'mz-session-error-gateway');
-    const kind =
-      failure.storage.embedded === undefined
-        ? 'Gateway'
-        : storageKind(failure.storage as IStorageInfo);
-    where.append(
-      el('span', 'mz-session-kind', `${kind}:`),
-      el('span', 'mz-session-gateway', failure.storage.gateway)
+    const storageBox = h(
+      'div',
+      {
+        className: 'mz-SessionHeader-storage',
+        testid: 'mz-session-storage',
+        title: storage.home ? trans.__('Home: %1', storage.home) : undefined
+      },
+      h('span', { className: 'mz-SessionHeader-kind' }, this._storageKind(storage)),
+      h('span', { className: 'mz-SessionHeader-gateway' }, storage.gateway)
     );
-    box.append(where);
-  }
-  const button = el('button', 'mz-session-retry jp-Button', 'Retry');
-  button.dataset.testid = 'mz-session-retry';
-  (button as HTMLButtonElement).type = 'button';
-  button.addEventListener('click', retry);
-  box.append(button);
-  return box;
-}
 
-function storageKind(storage: IStorageInfo): string {
-  return storage.embedded ? 'Embedded storage' : 'CS3 gateway';
-}
-
-function el(tag: string, className: string, text?: string): HTMLElement {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
+    const parts = [userBox, storageBox];
+    if (session.contents === 'local') {
+      parts.push(
+        h(
+          'div',
+          {
+            className: 'mz-Notice mz-SessionHeader-notice',
+            testid: 'mz-session-notice',
+            attrs: { role: 'note' }
+          },
+          trans.__("Lab's files are on the server's local disk, not on the CS3 storage.")
+        )
+      );
+    }
+    return parts;
   }
-  return node;
+
+  private _renderFailure(failure: ISessionFailure): HTMLElement {
+    const trans = this._trans;
+    let where: HTMLElement | null = null;
+    if (failure.storage?.gateway) {
+      const kind =
+        failure.storage.embedded === undefined
+          ? trans.__('Gateway')
+          : this._storageKind(failure.storage as IStorageInfo);
+      where = h(
+        'div',
+        { className: 'mz-SessionHeader-where' },
+        h('span', { className: 'mz-SessionHeader-kind' }, trans.__('%1:', kind)),
+        h('span', { className: 'mz-SessionHeader-gateway' }, failure.storage.gateway)
+      );
+    }
+    const retry = button(trans.__('Retry'), {
+      className: 'mz-SessionHeader-retry',
+      testid: 'mz-session-retry',
+      onClick: () => void this._session.refresh()
+    });
+    return errorBox(
+      { title: trans.__('Not connected to ScienceMesh'), message: failure.message },
+      { testid: 'mz-session-error', extra: [where, retry] }
+    );
+  }
+
+  private _storageKind(storage: IStorageInfo): string {
+    return storage.embedded
+      ? this._trans.__('Embedded storage')
+      : this._trans.__('CS3 gateway');
+  }
+
+  private _session: ICS3Session;
+  private _trans: TranslationBundle;
 }

@@ -1,6 +1,8 @@
 import { ServerConnection } from '@jupyterlab/services';
+import { nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 
-import { APIError, requestAPI } from '../request';
+import { requestAPI } from '../request';
+import { toFailure } from './failure';
 
 /*
  * The REST API of mesh_zenodo's Zenodo part (mesh_zenodo/zenodo/handlers.py),
@@ -142,10 +144,30 @@ export interface IJobItem {
   } | null;
 }
 
+/**
+ * What a job works on: for a pull, the Zenodo record (`source`) and the folder
+ * (`destination`). Structured, so that no one parses the title.
+ */
+export interface IJobSource {
+  type: string;
+  record_id?: string;
+  title?: string;
+  doi?: string | null;
+  version?: string | null;
+  base_url?: string;
+}
+
+export interface IJobDestination {
+  type: string;
+  path?: string;
+}
+
 export interface IJob {
   id: string;
   kind: string;
   title: string;
+  source: IJobSource | null;
+  destination: IJobDestination | null;
   state: JobState;
   created: string;
   finished: string | null;
@@ -189,27 +211,17 @@ export interface IProvenance {
   zenodo: Record<string, string> | null;
 }
 
-/**
- * Why a call failed, as the panel shows it.
- */
-export interface IZenodoFailure {
-  /** The server's message (shown as it is). */
-  message: string;
-  /** The error class the server named (`InvalidToken`, `RateLimited`...). */
-  reason: string;
-  /** HTTP status; 0 when the Jupyter server could not be reached. */
-  status: number;
-  /** Seconds Zenodo asked to wait (429). */
-  retryAfter: number | null;
-}
-
+/** Hits per page unless the settings say otherwise. */
 export const PAGE_SIZE = 10;
 
 /**
  * The client of the Zenodo REST API of the Jupyter server.
  */
 export class ZenodoAPI {
-  constructor(readonly serverSettings: ServerConnection.ISettings) {}
+  constructor(
+    readonly serverSettings: ServerConnection.ISettings,
+    private readonly _trans: TranslationBundle = nullTranslator.load('mesh_zenodo')
+  ) {}
 
   loginStatus(): Promise<ILoginStatus> {
     return this._call<ILoginStatus>('zenodo/login');
@@ -237,6 +249,7 @@ export class ZenodoAPI {
       type?: string;
       sort?: string;
       page: number;
+      size?: number;
       community?: string;
       base_url?: string;
     },
@@ -247,17 +260,17 @@ export class ZenodoAPI {
       ? `zenodo/communities/${encodeURIComponent(community)}/records`
       : 'zenodo/records';
     return this._call(
-      path + queryString({ ...rest, size: PAGE_SIZE }),
+      path + queryString({ size: PAGE_SIZE, ...rest }),
       { signal }
     );
   }
 
   searchCommunities(
-    query: { q: string; page: number; base_url?: string },
+    query: { q: string; page: number; size?: number; base_url?: string },
     signal?: AbortSignal
   ): Promise<ISearchPage<ICommunity>> {
     return this._call(
-      'zenodo/communities' + queryString({ ...query, size: PAGE_SIZE }),
+      'zenodo/communities' + queryString({ size: PAGE_SIZE, ...query }),
       { signal }
     );
   }
@@ -276,9 +289,9 @@ export class ZenodoAPI {
     });
   }
 
-  /** The pulls the server knows of, newest first. */
-  pulls(): Promise<{ jobs: IJob[] }> {
-    return this._call('zenodo/pulls');
+  /** The jobs the server knows (of one kind, e.g. `pull`), newest first. */
+  jobs(kind?: string): Promise<{ jobs: IJob[] }> {
+    return this._call('jobs' + queryString({ kind }));
   }
 
   job(id: string): Promise<{ job: IJob }> {
@@ -297,7 +310,7 @@ export class ZenodoAPI {
     try {
       return await requestAPI<T>(endPoint, this.serverSettings, init);
     } catch (error) {
-      throw toFailure(error);
+      throw toFailure(error, this._trans);
     }
   }
 }
@@ -316,113 +329,4 @@ export function queryString(
   }
   const text = search.toString();
   return text ? `?${text}` : '';
-}
-
-/**
- * Whether `error` is an `IZenodoFailure`.
- */
-export function isFailure(error: unknown): error is IZenodoFailure {
-  return (
-    !!error &&
-    typeof error === 'object' &&
-    typeof (error as IZenodoFailure).message === 'string' &&
-    typeof (error as IZenodoFailure).status === 'number' &&
-    'retryAfter' in (error as object)
-  );
-}
-
-/**
- * Any error of a call as an `IZenodoFailure`.
- */
-export function toFailure(error: unknown): IZenodoFailure {
-  if (isFailure(error)) {
-    return error;
-  }
-  if (error instanceof APIError) {
-    const body = error.body as {
-      message?: unknown;
-      reason?: unknown;
-      retry_after?: unknown;
-    } | null;
-    const json = !!body && typeof body === 'object';
-    const retry = Number(
-      (json && body?.retry_after) ?? error.response.headers.get('Retry-After')
-    );
-    let message = error.message;
-    if (!json && error.status === 404) {
-      message =
-        'The Zenodo API of mesh-zenodo is not available on this Jupyter server.';
-    } else if (!json && /^\s*</.test(message)) {
-      // an HTML error page: its text is noise for the user
-      message = `The Jupyter server answered ${error.status} ${error.response.statusText}`.trim();
-    }
-    return {
-      message,
-      reason: json && typeof body?.reason === 'string' ? body.reason : '',
-      status: error.status,
-      retryAfter: Number.isFinite(retry) && retry > 0 ? retry : null
-    };
-  }
-  if (error instanceof ServerConnection.NetworkError) {
-    return {
-      message: 'The Jupyter server cannot be reached.',
-      reason: 'NetworkError',
-      status: 0,
-      retryAfter: null
-    };
-  }
-  if (error instanceof DOMException && error.name === 'AbortError') {
-    return { message: 'cancelled', reason: 'AbortError', status: 0, retryAfter: null };
-  }
-  return {
-    message: error instanceof Error ? error.message : String(error),
-    reason: '',
-    status: 0,
-    retryAfter: null
-  };
-}
-
-/**
- * A short heading for a failure (the message itself comes from the server).
- */
-export function failureTitle(failure: IZenodoFailure): string {
-  switch (failure.reason) {
-    case 'InvalidToken':
-      return 'Invalid token';
-    case 'MissingScope':
-      return 'The token lacks a scope';
-    case 'RateLimited':
-      return 'Rate limited by Zenodo';
-    case 'InvalidBaseURL':
-      return 'Invalid base URL';
-    case 'Unreachable':
-    case 'Timeout':
-    case 'ServiceUnavailable':
-    case 'TransferInterrupted':
-      return 'Zenodo is unreachable';
-    case 'NotFound':
-      return 'Not found';
-    case 'NetworkError':
-      return 'No connection to the Jupyter server';
-    case 'BadRequest':
-    case 'ValidationError':
-      return 'Zenodo refused the request';
-  }
-  switch (failure.status) {
-    case 401:
-      return 'Invalid token';
-    case 403:
-      return 'Permission denied';
-    case 404:
-      return 'Not found';
-    case 429:
-      return 'Rate limited by Zenodo';
-    case 502:
-    case 503:
-    case 504:
-      return 'Zenodo is unreachable';
-    case 0:
-      return 'Something went wrong';
-  }
-  return failure.status >= 500 ? 'Server error' : 'Request refused';
 }

@@ -1,9 +1,13 @@
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { TranslationBundle } from '@jupyterlab/translation';
 
-import { IRecordDetails, IRecordFile, toFailure } from './api';
-import { IZenodoContext } from './context';
-import { Child, button, externalLink, h, humanSize, spinner } from './dom';
-import { errorBox } from './feedback';
+import { Child, button, externalLink, h, spinner } from '../dom';
+import { errorBox } from '../feedback';
+import { IZenodoContext } from '../tokens';
+import { IRecordDetails, IRecordFile } from './api';
+import { describeFailure, toFailure } from './failure';
+import { hostOf, humanSize } from './format';
+import { pickAndPull } from './pulls/dialogs';
 
 /**
  * The details of one record: what it is, who made it, its files, and the
@@ -16,19 +20,20 @@ export class RecordDetailsView {
     private readonly _baseUrl: string | undefined,
     private readonly _onBack: () => void
   ) {
+    this._trans = _context.translator.load('mesh_zenodo');
     this.node = h('div', {
-      className: 'mz-zenodo-details',
+      className: 'mz-RecordDetails',
       testid: 'mz-zenodo-details',
       attrs: { 'data-record-id': String(_recordId) }
     });
-    this._back = button('← Back', {
-      className: 'mz-zenodo-back',
+    this._back = button(this._trans.__('← Back'), {
+      className: 'mz-RecordDetails-back',
       testid: 'mz-zenodo-back',
-      title: 'Back to the results',
+      title: this._trans.__('Back to the results'),
       onClick: () => this._onBack()
     });
-    this._content = h('div', { className: 'mz-zenodo-details-content' });
-    this.node.append(h('div', { className: 'mz-zenodo-details-bar' }, this._back), this._content);
+    this._content = h('div', { className: 'mz-RecordDetails-content' });
+    this.node.append(h('div', { className: 'mz-RecordDetails-bar' }, this._back), this._content);
     void this._load();
   }
 
@@ -44,67 +49,81 @@ export class RecordDetailsView {
   }
 
   private async _load(): Promise<void> {
-    this._content.replaceChildren(spinner('Loading the record…'));
+    const trans = this._trans;
+    this._content.replaceChildren(spinner(trans.__('Loading the record…')));
     try {
       this._record = await this._context.api.record(this._recordId, this._baseUrl);
     } catch (error) {
-      const retry = button('Retry', { onClick: () => void this._load() });
-      this._content.replaceChildren(errorBox(toFailure(error), { extra: [retry] }));
+      const retry = button(trans.__('Retry'), { onClick: () => void this._load() });
+      this._content.replaceChildren(
+        errorBox(describeFailure(toFailure(error), trans), {
+          testid: 'mz-zenodo-error',
+          extra: [retry]
+        })
+      );
       return;
     }
     this._render(this._record);
   }
 
+  private _download(record: IRecordDetails, keys: string[] | null): void {
+    const { pulls, docManager } = this._context;
+    void pickAndPull(pulls, docManager, this._trans, record, keys);
+  }
+
   private _render(record: IRecordDetails): void {
+    const trans = this._trans;
     const title = h(
       'h3',
-      { className: 'mz-zenodo-details-title', testid: 'mz-zenodo-details-title' },
-      externalLink(record.url, record.title || `Record ${record.id}`, {
-        title: `Open the record on ${hostOf(record.base_url)}`
+      { className: 'mz-RecordDetails-title', testid: 'mz-zenodo-details-title' },
+      externalLink(record.url, record.title || trans.__('Record %1', record.id), {
+        title: trans.__('Open the record on %1', hostOf(record.base_url, 'Zenodo'))
       })
     );
 
     const rtype = record.resource_type;
     const kind = h(
       'div',
-      { className: 'mz-zenodo-details-kind' },
-      h('span', { className: 'mz-zenodo-badge' }, rtype.subtype ? `${rtype.title} · ${rtype.subtype}` : rtype.title),
+      { className: 'mz-RecordDetails-kind' },
+      h('span', { className: 'mz-Badge' }, rtype.subtype ? `${rtype.title} · ${rtype.subtype}` : rtype.title),
       record.access_right && record.access_right !== 'open'
-        ? h('span', { className: 'mz-zenodo-badge mz-mod-warn' }, record.access_right)
+        ? h('span', { className: 'mz-Badge mz-mod-warn' }, record.access_right)
         : null
     );
 
-    const meta = h('dl', { className: 'mz-zenodo-details-meta', testid: 'mz-zenodo-details-meta' });
+    const meta = h('dl', { className: 'mz-RecordDetails-meta', testid: 'mz-zenodo-details-meta' });
     const row = (label: string, testid: string, ...value: Child[]) => {
       meta.append(h('dt', {}, label), h('dd', { testid }, ...value));
     };
     if (record.doi) {
       const doiUrl = record.doi_url || `https://doi.org/${record.doi}`;
-      row('DOI', 'mz-zenodo-doi', externalLink(doiUrl, record.doi));
+      row(trans.__('DOI'), 'mz-zenodo-doi', externalLink(doiUrl, record.doi));
     }
-    row('Version', 'mz-zenodo-version', versionText(record));
-    row('Published', 'mz-zenodo-published', record.publication_date ?? '—');
+    row(trans.__('Version'), 'mz-zenodo-version', versionText(record, trans));
+    row(trans.__('Published'), 'mz-zenodo-published', record.publication_date ?? '—');
     if (record.license) {
       row(
-        'License',
+        trans.__('License'),
         'mz-zenodo-license',
         record.license.url ? externalLink(record.license.url, record.license.title) : record.license.title
       );
     } else {
-      row('License', 'mz-zenodo-license', 'not stated');
+      row(trans.__('License'), 'mz-zenodo-license', trans.__('not stated'));
     }
 
     const authors = h(
       'div',
-      { className: 'mz-zenodo-authors', testid: 'mz-zenodo-authors' },
-      h('span', { className: 'mz-zenodo-label' }, record.creators.length === 1 ? 'Author' : 'Authors'),
+      { className: 'mz-RecordDetails-authors', testid: 'mz-zenodo-authors' },
+      h('span', { className: 'mz-Form-label' }, trans._n('Author', 'Authors', record.creators.length)),
       ...record.creators.map((creator, index) =>
         h(
           'span',
           {
-            className: 'mz-zenodo-author',
+            className: 'mz-RecordDetails-author',
             testid: 'mz-zenodo-author',
-            title: creator.affiliations.length ? creator.affiliations.join('; ') : 'No affiliation given',
+            title: creator.affiliations.length
+              ? creator.affiliations.join('; ')
+              : trans.__('No affiliation given'),
             attrs: { tabindex: '0' }
           },
           creator.name + (index < record.creators.length - 1 ? ';' : '')
@@ -112,78 +131,100 @@ export class RecordDetailsView {
       )
     );
 
-    const description = h('div', { className: 'mz-zenodo-description', testid: 'mz-zenodo-description' });
-    setSanitizedHTML(description, record.description, this._context.sanitizer);
+    const description = h('div', {
+      className: 'mz-RecordDetails-description',
+      testid: 'mz-zenodo-description'
+    });
+    setSanitizedHTML(description, record.description, this._context.sanitizer, trans);
 
     const keywords = record.keywords.length
       ? h(
           'div',
-          { className: 'mz-zenodo-keywords' },
-          ...record.keywords.map(k => h('span', { className: 'mz-zenodo-chip' }, k))
+          { className: 'mz-RecordDetails-keywords' },
+          ...record.keywords.map(k => h('span', { className: 'mz-Chip' }, k))
         )
       : null;
 
-    const pulls = this._context.pulls;
-    const allButton = button('Download all to…', {
+    const allButton = button(trans.__('Download all to…'), {
       primary: true,
-      className: 'mz-zenodo-download-all',
+      className: 'mz-RecordDetails-downloadAll',
       testid: 'mz-zenodo-download-all',
-      title: 'Save every file of this record in a folder of your ScienceMesh storage',
+      title: trans.__('Save every file of this record in a folder of your ScienceMesh storage'),
       disabled: record.files.length === 0,
-      onClick: () => void pulls.pickAndPull(record, null)
+      onClick: () => this._download(record, null)
     });
+    const count = record.files.length;
     const files = h(
       'section',
-      { className: 'mz-zenodo-files', testid: 'mz-zenodo-files' },
+      { className: 'mz-RecordDetails-files', testid: 'mz-zenodo-files' },
       h(
         'div',
-        { className: 'mz-zenodo-files-head' },
+        { className: 'mz-RecordDetails-filesHead' },
         h(
           'h4',
           {},
-          `Files (${record.files.length}` +
-            (record.files.length ? ` · ${humanSize(record.files_total_size)})` : ')')
+          count
+            ? trans.__('Files (%1 · %2)', count, humanSize(record.files_total_size))
+            : trans.__('Files (%1)', count)
         ),
         allButton
       ),
-      record.files.length
+      count
         ? h(
             'ul',
-            { className: 'mz-zenodo-file-list' },
+            { className: 'mz-RecordDetails-fileList' },
             ...record.files.map(file => this._fileRow(record, file))
           )
-        : h('div', { className: 'mz-zenodo-empty' }, 'This record has no files (or they are restricted).')
+        : h('div', { className: 'mz-Empty' }, trans.__('This record has no files (or they are restricted).'))
     );
 
     this._content.replaceChildren(title, kind, meta, authors, description, keywords ?? '', files);
   }
 
   private _fileRow(record: IRecordDetails, file: IRecordFile): HTMLElement {
+    const trans = this._trans;
     const checksum = file.checksum || (file.md5 ? `md5:${file.md5}` : '');
     return h(
       'li',
-      { className: 'mz-zenodo-file', testid: 'mz-zenodo-file', attrs: { 'data-key': file.key } },
+      { className: 'mz-RecordDetails-file', testid: 'mz-zenodo-file', attrs: { 'data-key': file.key } },
       h(
         'div',
-        { className: 'mz-zenodo-file-main' },
-        h('div', { className: 'mz-zenodo-file-name', title: file.key }, file.key),
+        { className: 'mz-RecordDetails-fileMain' },
+        h('div', { className: 'mz-RecordDetails-fileName', title: file.key }, file.key),
         h(
           'div',
-          { className: 'mz-zenodo-file-meta' },
-          h('span', { className: 'mz-zenodo-file-size', testid: 'mz-zenodo-file-size', title: `${file.size} bytes` }, humanSize(file.size)),
+          { className: 'mz-RecordDetails-fileMeta' },
+          h(
+            'span',
+            {
+              className: 'mz-RecordDetails-fileSize',
+              testid: 'mz-zenodo-file-size',
+              title: trans.__('%1 bytes', file.size)
+            },
+            humanSize(file.size)
+          ),
           checksum &&
-            h('span', { className: 'mz-zenodo-file-checksum', testid: 'mz-zenodo-file-checksum', title: checksum }, checksum)
+            h(
+              'span',
+              {
+                className: 'mz-RecordDetails-fileChecksum',
+                testid: 'mz-zenodo-file-checksum',
+                title: checksum
+              },
+              checksum
+            )
         )
       ),
-      button('Download to…', {
-        className: 'mz-zenodo-download',
+      button(trans.__('Download to…'), {
+        className: 'mz-RecordDetails-download',
         testid: 'mz-zenodo-download',
-        title: `Save ${file.key} in a folder of your ScienceMesh storage`,
-        onClick: () => void this._context.pulls.pickAndPull(record, [file.key])
+        title: trans.__('Save %1 in a folder of your ScienceMesh storage', file.key),
+        onClick: () => this._download(record, [file.key])
       })
     );
   }
 
+  private _trans: TranslationBundle;
   private _back: HTMLButtonElement;
   private _content: HTMLElement;
   private _record: IRecordDetails | null = null;
@@ -196,10 +237,11 @@ export class RecordDetailsView {
 export function setSanitizedHTML(
   node: HTMLElement,
   html: string,
-  sanitizer: IRenderMime.ISanitizer
+  sanitizer: IRenderMime.ISanitizer,
+  trans: TranslationBundle
 ): void {
   if (!html) {
-    node.textContent = 'No description.';
+    node.textContent = trans.__('No description.');
     node.classList.add('mz-mod-empty');
     return;
   }
@@ -210,25 +252,19 @@ export function setSanitizedHTML(
   }
 }
 
-function versionText(record: IRecordDetails): string {
+function versionText(record: IRecordDetails, trans: TranslationBundle): string {
   const v = record.versions;
   const name = v.version || record.version;
   const position =
     v.index && v.count
-      ? `${v.index} of ${v.count}${v.is_latest ? ', latest' : ''}`
+      ? v.is_latest
+        ? trans.__('%1 of %2, latest', v.index, v.count)
+        : trans.__('%1 of %2', v.index, v.count)
       : v.is_latest
-        ? 'latest'
+        ? trans.__('latest')
         : '';
   if (name) {
     return position ? `${name} (${position})` : name;
   }
-  return position ? `version ${position}` : 'not stated';
-}
-
-function hostOf(url: string): string {
-  try {
-    return new URL(url).host;
-  } catch {
-    return 'Zenodo';
-  }
+  return position ? trans.__('version %1', position) : trans.__('not stated');
 }

@@ -1,9 +1,12 @@
+import { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
-import { ILoginStatus, IZenodoFailure } from './api';
-import { IZenodoContext } from './context';
-import { button, externalLink, h, spinner } from './dom';
-import { errorBox } from './feedback';
+import { button, externalLink, h, select, spinner } from '../dom';
+import { errorBox } from '../feedback';
+import { IZenodoSettings } from '../settings';
+import { IZenodoContext } from '../tokens';
+import { ILoginStatus } from './api';
+import { describeFailure, IZenodoFailure } from './failure';
 import { ZenodoModel } from './model';
 
 const OTHER = 'other';
@@ -21,23 +24,23 @@ export class LoginView extends Widget {
     this.addClass('mz-ZenodoLogin');
     this.node.dataset.testid = 'mz-zenodo-login';
     this._model = context.model;
+    this._settings = context.settings;
+    const trans = (this._trans = context.translator.load('mesh_zenodo'));
 
     this._statusBox = h('div', {
-      className: 'mz-zenodo-login-status',
+      className: 'mz-ZenodoLogin-status',
       testid: 'mz-zenodo-login-status',
       attrs: { 'aria-live': 'polite' }
     });
 
     // -- the form
-    this._environment = h('select', {
-      className: 'mz-zenodo-select',
-      testid: 'mz-zenodo-environment',
-      attrs: { id: 'mz-zenodo-environment' }
-    });
-    this._environment.append(
-      option('zenodo', 'Zenodo (zenodo.org)'),
-      option('sandbox', 'Zenodo sandbox (sandbox.zenodo.org)'),
-      option(OTHER, 'Other InvenioRDM / Zenodo…')
+    this._environment = select(
+      [
+        ['zenodo', trans.__('Zenodo (zenodo.org)')],
+        ['sandbox', trans.__('Zenodo sandbox (sandbox.zenodo.org)')],
+        [OTHER, trans.__('Other InvenioRDM / Zenodo…')]
+      ],
+      { testid: 'mz-zenodo-environment', attrs: { id: 'mz-zenodo-environment' } }
     );
     this._environment.addEventListener('change', () => {
       this._environmentTouched = true;
@@ -45,7 +48,7 @@ export class LoginView extends Widget {
     });
 
     this._baseUrl = h('input', {
-      className: 'mz-zenodo-input',
+      className: 'mz-Form-input',
       testid: 'mz-zenodo-base-url',
       attrs: {
         id: 'mz-zenodo-base-url',
@@ -58,24 +61,24 @@ export class LoginView extends Widget {
     this._baseUrl.addEventListener('input', () => this._updateForm());
     this._baseUrlRow = h(
       'div',
-      { className: 'mz-zenodo-field mz-zenodo-base-url-field' },
-      h('label', { attrs: { for: 'mz-zenodo-base-url' } }, 'Base URL'),
+      { className: 'mz-Form-field mz-ZenodoLogin-baseUrlField' },
+      h('label', { attrs: { for: 'mz-zenodo-base-url' } }, trans.__('Base URL')),
       this._baseUrl
     );
 
     this._token = h('input', {
-      className: 'mz-zenodo-input',
+      className: 'mz-Form-input',
       testid: 'mz-zenodo-token',
       attrs: {
         id: 'mz-zenodo-token',
         type: 'password',
         autocomplete: 'off',
         spellcheck: 'false',
-        placeholder: 'Paste your token'
+        placeholder: trans.__('Paste your token')
       }
     });
     this._token.addEventListener('input', () => this._updateForm());
-    this._tokenHelp = h('div', { className: 'mz-zenodo-help' });
+    this._tokenHelp = h('div', { className: 'mz-Form-help mz-ZenodoLogin-tokenHelp' });
 
     this._remember = h('input', {
       testid: 'mz-zenodo-remember',
@@ -83,53 +86,54 @@ export class LoginView extends Widget {
     });
     this._rememberRow = h(
       'div',
-      { className: 'mz-zenodo-check' },
+      { className: 'mz-Form-check' },
       this._remember,
       h(
         'label',
         {
           attrs: { for: 'mz-zenodo-remember' },
-          title:
+          title: trans.__(
             'The Jupyter server keeps the token in a file only you can read, ' +
-            'and signs you in again after a restart. Log out deletes it.'
+              'and signs you in again after a restart. Log out deletes it.'
+          )
         },
-        'Remember me on this computer'
+        trans.__('Remember me on this computer')
       )
     );
 
-    this._submit = button('Log in', {
+    this._submit = button(trans.__('Log in'), {
       primary: true,
       testid: 'mz-zenodo-login-button',
-      className: 'mz-zenodo-login-button'
+      className: 'mz-ZenodoLogin-submit'
     });
-    this._busy = h('div', { className: 'mz-zenodo-login-busy' });
-    this._error = h('div', { className: 'mz-zenodo-login-error-slot' });
+    this._busy = h('div', { className: 'mz-ZenodoLogin-busy' });
+    this._error = h('div', { className: 'mz-ZenodoLogin-errorSlot' });
 
     // Not a <form>: a browser's password manager offers to save what is
     // submitted through one, and the token must not end up there.
     this._form = h(
       'div',
       {
-        className: 'mz-zenodo-login-form',
+        className: 'mz-ZenodoLogin-form',
         testid: 'mz-zenodo-login-form',
-        attrs: { role: 'group', 'aria-label': 'Log in to Zenodo' }
+        attrs: { role: 'group', 'aria-label': trans.__('Log in to Zenodo') }
       },
       h(
         'div',
-        { className: 'mz-zenodo-field' },
-        h('label', { attrs: { for: 'mz-zenodo-environment' } }, 'Zenodo server'),
+        { className: 'mz-Form-field' },
+        h('label', { attrs: { for: 'mz-zenodo-environment' } }, trans.__('Zenodo server')),
         this._environment
       ),
       this._baseUrlRow,
       h(
         'div',
-        { className: 'mz-zenodo-field' },
-        h('label', { attrs: { for: 'mz-zenodo-token' } }, 'Personal access token'),
+        { className: 'mz-Form-field' },
+        h('label', { attrs: { for: 'mz-zenodo-token' } }, trans.__('Personal access token')),
         this._token,
         this._tokenHelp
       ),
       this._rememberRow,
-      h('div', { className: 'mz-zenodo-actions' }, this._submit, this._busy)
+      h('div', { className: 'mz-Form-actions' }, this._submit, this._busy)
     );
     this._submit.addEventListener('click', () => void this._signIn());
     this._form.addEventListener('keydown', event => {
@@ -142,7 +146,7 @@ export class LoginView extends Widget {
     this.node.append(
       h(
         'div',
-        { className: 'mz-zenodo-view-scroll' },
+        { className: 'mz-ZenodoLogin-scroll' },
         this._statusBox,
         this._form,
         this._error
@@ -188,7 +192,9 @@ export class LoginView extends Widget {
     this._token.value = '';
     this._signingIn = true;
     this._error.replaceChildren();
-    this._busy.replaceChildren(spinner('Checking the token…', 'mz-zenodo-login-spinner'));
+    this._busy.replaceChildren(
+      spinner(this._trans.__('Checking the token…'), 'mz-zenodo-login-spinner')
+    );
     this._updateForm();
     try {
       await this._model.signIn(token, this._target(), this._remember.checked);
@@ -212,27 +218,31 @@ export class LoginView extends Widget {
   }
 
   private _showError(failure: IZenodoFailure): void {
+    const trans = this._trans;
     const title =
       failure.reason === 'InvalidToken'
-        ? 'Invalid token'
+        ? trans.__('Invalid token')
         : failure.reason === 'MissingScope'
-          ? 'The token lacks the deposit scopes'
+          ? trans.__('The token lacks the deposit scopes')
           : undefined;
     this._error.replaceChildren(
-      errorBox(failure, { testid: 'mz-zenodo-login-error', title })
+      errorBox(describeFailure(failure, trans, title), { testid: 'mz-zenodo-login-error' })
     );
   }
 
   private _render(): void {
+    const trans = this._trans;
     const status = this._model.status;
     const failure = this._model.statusFailure;
     const box = this._statusBox;
     box.replaceChildren();
 
     if (!status && !failure) {
-      box.append(spinner('Asking the server who is signed in…'));
+      box.append(spinner(trans.__('Asking the server who is signed in…')));
     } else if (failure && !status) {
-      box.append(errorBox(failure, { testid: 'mz-zenodo-status-error' }));
+      box.append(
+        errorBox(describeFailure(failure, trans), { testid: 'mz-zenodo-status-error' })
+      );
     } else if (status) {
       if (!this._environmentTouched) {
         this._preselect(status);
@@ -244,13 +254,15 @@ export class LoginView extends Widget {
         box.append(
           h(
             'div',
-            { className: 'mz-zenodo-signed-out', testid: 'mz-zenodo-signed-out' },
-            h('div', { className: 'mz-zenodo-status-title' }, 'Not logged in to Zenodo'),
+            { className: 'mz-ZenodoLogin-signedOut', testid: 'mz-zenodo-signed-out' },
+            h('div', { className: 'mz-ZenodoLogin-statusTitle' }, trans.__('Not logged in to Zenodo')),
             h(
               'div',
-              { className: 'mz-zenodo-help' },
-              'Searching and downloading public records works without logging in. ' +
-                'Log in with a personal access token to reach your own and restricted records.'
+              { className: 'mz-Form-help' },
+              trans.__(
+                'Searching and downloading public records works without logging in. ' +
+                  'Log in with a personal access token to reach your own and restricted records.'
+              )
             )
           )
         );
@@ -258,7 +270,7 @@ export class LoginView extends Widget {
           box.append(
             h(
               'div',
-              { className: 'mz-zenodo-notice', testid: 'mz-zenodo-login-notice', attrs: { role: 'note' } },
+              { className: 'mz-Notice', testid: 'mz-zenodo-login-notice', attrs: { role: 'note' } },
               status.message
             )
           );
@@ -271,46 +283,64 @@ export class LoginView extends Widget {
   }
 
   private _renderConnected(status: ILoginStatus): HTMLElement {
+    const trans = this._trans;
     this._statusBox.dataset.state = 'connected';
     const where = externalLink(status.base_url, status.base_url, {
-      className: 'mz-zenodo-status-url',
+      className: 'mz-ZenodoLogin-url',
       testid: 'mz-zenodo-connected-url'
     });
     const account = status.account?.user_id
-      ? `Zenodo user ${status.account.user_id}`
-      : 'Account checked (Zenodo does not reveal its name)';
-    const logout = button('Log out', {
+      ? trans.__('Zenodo user %1', status.account.user_id)
+      : trans.__('Account checked (Zenodo does not reveal its name)');
+    const logout = button(trans.__('Log out'), {
       testid: 'mz-zenodo-logout',
-      className: 'mz-zenodo-logout',
+      className: 'mz-ZenodoLogin-logout',
       onClick: () => void this._signOut()
     });
     return h(
       'div',
-      { className: 'mz-zenodo-connected', testid: 'mz-zenodo-connected' },
+      { className: 'mz-ZenodoLogin-connected', testid: 'mz-zenodo-connected' },
       h(
         'div',
-        { className: 'mz-zenodo-status-title' },
-        h('span', { className: 'mz-zenodo-dot', attrs: { 'aria-hidden': 'true' } }),
-        `Connected to ${environmentName(status)}`
+        { className: 'mz-ZenodoLogin-statusTitle' },
+        h('span', { className: 'mz-ZenodoLogin-dot', attrs: { 'aria-hidden': 'true' } }),
+        trans.__('Connected to %1', environmentName(status, trans))
       ),
       where,
-      h('div', { className: 'mz-zenodo-status-account', testid: 'mz-zenodo-account' }, account),
+      h('div', { className: 'mz-ZenodoLogin-account', testid: 'mz-zenodo-account' }, account),
       h(
         'div',
-        { className: 'mz-zenodo-status-flags' },
+        { className: 'mz-ZenodoLogin-flags' },
         status.verified
-          ? h('span', { className: 'mz-zenodo-badge' }, status.deposit ? 'Can publish' : 'Read only')
-          : h('span', { className: 'mz-zenodo-badge mz-mod-warn' }, 'Not checked yet'),
+          ? h(
+              'span',
+              { className: 'mz-Badge' },
+              status.deposit ? trans.__('Can publish') : trans.__('Read only')
+            )
+          : h('span', { className: 'mz-Badge mz-mod-warn' }, trans.__('Not checked yet')),
         status.remembered &&
-          h('span', { className: 'mz-zenodo-badge', testid: 'mz-zenodo-remembered' }, 'Remembered on this computer')
+          h(
+            'span',
+            { className: 'mz-Badge', testid: 'mz-zenodo-remembered' },
+            trans.__('Remembered on this computer')
+          )
       ),
       status.message &&
-        h('div', { className: 'mz-zenodo-notice', attrs: { role: 'note' } }, status.message),
-      h('div', { className: 'mz-zenodo-actions' }, logout)
+        h('div', { className: 'mz-Notice', attrs: { role: 'note' } }, status.message),
+      h('div', { className: 'mz-Form-actions' }, logout)
     );
   }
 
   private _preselect(status: ILoginStatus): void {
+    const { defaultEnvironment, defaultBaseUrl } = this._settings.composite;
+    if (!status.connected && defaultEnvironment) {
+      // the user's setting, over the server's default
+      this._environment.value = defaultEnvironment;
+      if (defaultEnvironment === OTHER && !this._baseUrl.value) {
+        this._baseUrl.value = defaultBaseUrl || status.default_base_url;
+      }
+      return;
+    }
     const url = status.connected ? status.base_url : status.default_base_url;
     const env = Object.entries(status.environments ?? {}).find(([, u]) => u === url)?.[0];
     if (env === 'zenodo' || env === 'sandbox') {
@@ -324,17 +354,27 @@ export class LoginView extends Widget {
   }
 
   private _updateForm(): void {
+    const trans = this._trans;
     const other = this._environment.value === OTHER;
     this._baseUrlRow.hidden = !other;
     const url = this._targetUrl();
     const newToken = /^https?:\/\/[^/]/.test(url)
       ? `${url}/account/settings/applications/tokens/new/`
       : null;
-    this._tokenHelp.replaceChildren(
-      'Create a token with the deposit:write and deposit:actions scopes',
-      ...(newToken ? [' at ', externalLink(newToken, 'Applications → Personal access tokens')] : []),
-      '. It is checked at once and kept only by the Jupyter server.'
-    );
+    const link = newToken
+      ? externalLink(newToken, trans.__('Applications → Personal access tokens'))
+      : null;
+    const [before, after] = (
+      link
+        ? trans.__(
+            'Create a token with the deposit:write and deposit:actions scopes at %1. It is checked at once and kept only by the Jupyter server.',
+            '\u0000'
+          )
+        : trans.__(
+            'Create a token with the deposit:write and deposit:actions scopes. It is checked at once and kept only by the Jupyter server.'
+          )
+    ).split('\u0000');
+    this._tokenHelp.replaceChildren(before, ...(link ? [link, after ?? ''] : []));
     const ready =
       this._token.value.trim().length > 0 &&
       (!other || this._baseUrl.value.trim().length > 0);
@@ -343,6 +383,8 @@ export class LoginView extends Widget {
   }
 
   private _model: ZenodoModel;
+  private _settings: { readonly composite: Readonly<IZenodoSettings> };
+  private _trans: TranslationBundle;
   private _statusBox: HTMLElement;
   private _form: HTMLElement;
   private _environment: HTMLSelectElement;
@@ -359,21 +401,18 @@ export class LoginView extends Widget {
   private _signingIn = false;
 }
 
-function option(value: string, label: string): HTMLOptionElement {
-  const node = h('option', {}, label);
-  node.value = value;
-  return node;
-}
-
 /**
  * "Zenodo", "the Zenodo sandbox" or the host of another server.
  */
-export function environmentName(status: { base_url: string; environment: string }): string {
+export function environmentName(
+  status: { base_url: string; environment: string },
+  trans: TranslationBundle
+): string {
   if (status.environment === 'zenodo') {
-    return 'Zenodo';
+    return trans.__('Zenodo');
   }
   if (status.environment === 'sandbox') {
-    return 'the Zenodo sandbox';
+    return trans.__('the Zenodo sandbox');
   }
   try {
     return new URL(status.base_url).host;

@@ -1,6 +1,7 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ILoginStatus, IZenodoFailure, ZenodoAPI, toFailure } from './api';
+import { ILoginStatus, ZenodoAPI } from './api';
+import { IZenodoFailure, toFailure } from './failure';
 
 /**
  * The Zenodo sign-in as the server reports it, shared by the panel's views.

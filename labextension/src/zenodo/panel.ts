@@ -1,85 +1,54 @@
-import { SidePanel } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
-import { Panel, Widget } from '@lumino/widgets';
 
-import { ITabSpec, MeshTabs } from '../tabs';
-import { IZenodoContext } from './context';
-import { zenodoIcon } from './icons';
-import { LoginView } from './login';
-import { SearchView } from './search';
+import { zenodoIcon } from '../icons';
+import { TabbedSidePanel } from '../panel';
+import { IZenodoContext } from '../tokens';
 
 /**
  * DOM id of the Zenodo side panel.
  */
 export const ZENODO_PANEL_ID = 'mesh-zenodo-zenodo';
 
-const PUBLISHING_LATER = 'Publishing a share arrives with the publishing feature';
+/** Ids of the Zenodo panel's own tabs. */
+export const LOGIN_TAB = 'zenodo-login';
+export const SEARCH_TAB = 'zenodo-search';
 
 /**
- * The tabs of the Zenodo panel, in order.
+ * The left-sidebar panel: title, then the tabs (Login, Search; others come
+ * from other plugins through `addTab`).
  */
-export const ZENODO_TABS: ReadonlyArray<ITabSpec<IZenodoContext>> = [
-  {
-    id: 'zenodo-login',
-    label: 'Login',
-    caption: 'Log in to Zenodo with a personal access token',
-    create: context => new LoginView(context)
-  },
-  {
-    id: 'zenodo-search',
-    label: 'Search',
-    caption: 'Search Zenodo records and communities',
-    create: context => new SearchView(context)
-  },
-  { id: 'zenodo-upload', label: 'Upload', disabledReason: PUBLISHING_LATER }
-];
-
-/**
- * The left-sidebar panel: title, then the Login / Search / Upload tabs.
- */
-export class ZenodoPanel extends SidePanel {
+export class ZenodoPanel extends TabbedSidePanel<IZenodoContext> {
   constructor(context: IZenodoContext) {
-    super({ content: new Panel(), translator: context.translator });
-    this.id = ZENODO_PANEL_ID;
-    this.addClass('mz-ZenodoPanel');
-    this.title.icon = zenodoIcon;
-    this.title.caption = 'Zenodo';
-    this._context = context;
-
-    const heading = new Widget({ node: document.createElement('h2') });
-    heading.addClass('mz-Panel-title');
-    heading.node.textContent = 'Zenodo';
-    this.header.addWidget(heading);
-
-    this.tabs = new MeshTabs({ tabs: ZENODO_TABS, context });
-    this.addWidget(this.tabs);
+    super({
+      id: ZENODO_PANEL_ID,
+      className: 'mz-ZenodoPanel',
+      icon: zenodoIcon,
+      label: context.translator.load('mesh_zenodo').__('Zenodo'),
+      context,
+      translator: context.translator
+    });
+    this.showTabs();
   }
-
-  readonly tabs: MeshTabs<IZenodoContext>;
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
     if (this._firstShow) {
       this._firstShow = false;
+      const context = this.context;
       // pulls started before the page was (re)loaded go on showing progress
-      void this._context.pulls.restore();
+      void context.pulls.restore();
       // Someone already signed in (remembered token) goes straight to Search.
-      void this._context.model.refresh().then(() => {
-        if (this._context.model.status?.connected && !this._userPicked()) {
-          this.tabs.select('zenodo-search');
+      void context.model.refresh().then(() => {
+        if (context.model.status?.connected && !this._picked) {
+          this.select(SEARCH_TAB);
         }
       });
-      this.tabs.tabBar.tabActivateRequested.connect(() => {
+      this.tabs?.tabBar.tabActivateRequested.connect(() => {
         this._picked = true;
       });
     }
   }
 
-  private _userPicked(): boolean {
-    return this._picked;
-  }
-
-  private _context: IZenodoContext;
   private _firstShow = true;
   private _picked = false;
 }

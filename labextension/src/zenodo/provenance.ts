@@ -1,33 +1,36 @@
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
-import { ZenodoAPI, toFailure } from './api';
-import { Child, externalLink, formatDateTime, h, isWebUrl } from './dom';
-import { errorBox } from './feedback';
-import { zenodoIcon } from './icons';
-
-export const PROVENANCE_COMMAND = 'mesh-zenodo:zenodo-provenance';
+import { CommandIDs } from '../commands';
+import { Child, externalLink, h, isWebUrl } from '../dom';
+import { errorBox } from '../feedback';
+import { zenodoIcon } from '../icons';
+import { ZenodoAPI } from './api';
+import { describeFailure, toFailure } from './failure';
+import { formatDateTime } from './format';
 
 /**
- * "Zenodo provenance" in the file browser's context menu: which Zenodo record
+ * "Zenodo Provenance" in the file browser's context menu: which Zenodo record
  * (and version) a pulled folder or file came from, read from the CS3
  * arbitrary metadata the pull left on it.
  */
 export function addProvenanceCommand(
   app: JupyterFrontEnd,
   api: ZenodoAPI,
-  factory: IFileBrowserFactory
+  factory: IFileBrowserFactory,
+  trans: TranslationBundle
 ): void {
   const selected = () => {
     const first = factory.tracker.currentWidget?.selectedItems().next();
     return first && !first.done ? first.value : undefined;
   };
 
-  app.commands.addCommand(PROVENANCE_COMMAND, {
-    label: 'Zenodo Provenance',
-    caption: 'Which Zenodo record and version this was pulled from',
+  app.commands.addCommand(CommandIDs.zenodoProvenance, {
+    label: trans.__('Zenodo Provenance'),
+    caption: trans.__('Which Zenodo record and version this was pulled from'),
     icon: args => (args['isPalette'] ? undefined : zenodoIcon),
     isVisible: () => !!selected(),
     execute: async args => {
@@ -38,12 +41,12 @@ export function addProvenanceCommand(
       }
       const path = app.serviceManager.contents.localPath(rawPath);
       const kind = item && item.path === rawPath && item.type !== 'directory' ? 'file' : 'folder';
-      await showProvenance(api, path, kind);
+      await showProvenance(api, path, kind, trans);
     }
   });
 
   app.contextMenu.addItem({
-    command: PROVENANCE_COMMAND,
+    command: CommandIDs.zenodoProvenance,
     selector: '.jp-DirListing-item[data-isdir]',
     rank: 11
   });
@@ -55,37 +58,53 @@ export function addProvenanceCommand(
 export async function showProvenance(
   api: ZenodoAPI,
   path: string,
-  kind: 'file' | 'folder' = 'folder'
+  kind: 'file' | 'folder',
+  trans: TranslationBundle
 ): Promise<void> {
   const name = path.split('/').filter(Boolean).pop() ?? '/';
   let body: HTMLElement;
   try {
     const { zenodo } = await api.provenance(path);
-    body = zenodo ? renderProvenance(zenodo, name) : renderNone(name, kind);
+    body = zenodo ? renderProvenance(zenodo, name, trans) : renderNone(name, kind, trans);
   } catch (error) {
-    body = errorBox(toFailure(error), { testid: 'mz-zenodo-provenance-error' });
+    body = errorBox(describeFailure(toFailure(error), trans), {
+      testid: 'mz-zenodo-provenance-error'
+    });
   }
   await showDialog({
-    title: `Zenodo provenance of ${name}`,
+    title: trans.__('Zenodo provenance of %1', name),
     body: new Widget({ node: body }),
-    buttons: [Dialog.okButton({ label: 'Close' })]
+    buttons: [Dialog.okButton({ label: trans.__('Close') })]
   });
 }
 
-function renderNone(name: string, kind: string): HTMLElement {
+function renderNone(name: string, kind: 'file' | 'folder', trans: TranslationBundle): HTMLElement {
   return h(
     'div',
-    { className: 'mz-zenodo-provenance mz-mod-empty', testid: 'mz-zenodo-provenance' },
+    { className: 'mz-Provenance mz-mod-empty', testid: 'mz-zenodo-provenance' },
     h(
       'p',
       {},
-      `“${name}” has no Zenodo provenance: this ${kind} was not pulled from Zenodo with mesh-zenodo ` +
-        '(or its storage does not keep arbitrary metadata).'
+      kind === 'file'
+        ? trans.__(
+            '“%1” has no Zenodo provenance: this file was not pulled from Zenodo with mesh-zenodo ' +
+              '(or its storage does not keep arbitrary metadata).',
+            name
+          )
+        : trans.__(
+            '“%1” has no Zenodo provenance: this folder was not pulled from Zenodo with mesh-zenodo ' +
+              '(or its storage does not keep arbitrary metadata).',
+            name
+          )
     )
   );
 }
 
-function renderProvenance(zenodo: Record<string, string>, name: string): HTMLElement {
+function renderProvenance(
+  zenodo: Record<string, string>,
+  name: string,
+  trans: TranslationBundle
+): HTMLElement {
   const rows: [string, string, Child][] = [];
   const add = (label: string, key: string, value: Child) => {
     if (value) {
@@ -95,28 +114,28 @@ function renderProvenance(zenodo: Record<string, string>, name: string): HTMLEle
   const doiLink = (doi: string | undefined) =>
     doi ? externalLink(`https://doi.org/${doi}`, doi) : null;
 
-  const title = zenodo.title || (zenodo.record_id ? `Record ${zenodo.record_id}` : '');
-  add('Record', 'title', isWebUrl(zenodo.url) && title ? externalLink(zenodo.url, title) : title);
-  add('Record id', 'record_id', zenodo.record_id);
-  add('Version', 'version', zenodo.version);
-  add('DOI', 'doi', doiLink(zenodo.doi));
-  add('All versions', 'conceptdoi', doiLink(zenodo.conceptdoi));
-  add('Published', 'publication_date', zenodo.publication_date);
-  add('File in the record', 'key', zenodo.key);
-  add('Checksum', 'checksum', zenodo.checksum);
-  add('Pulled', 'pulled_at', formatDateTime(zenodo.pulled_at));
+  const title = zenodo.title || (zenodo.record_id ? trans.__('Record %1', zenodo.record_id) : '');
+  add(trans.__('Record'), 'title', isWebUrl(zenodo.url) && title ? externalLink(zenodo.url, title) : title);
+  add(trans.__('Record id'), 'record_id', zenodo.record_id);
+  add(trans.__('Version'), 'version', zenodo.version);
+  add(trans.__('DOI'), 'doi', doiLink(zenodo.doi));
+  add(trans.__('All versions'), 'conceptdoi', doiLink(zenodo.conceptdoi));
+  add(trans.__('Published'), 'publication_date', zenodo.publication_date);
+  add(trans.__('File in the record'), 'key', zenodo.key);
+  add(trans.__('Checksum'), 'checksum', zenodo.checksum);
+  add(trans.__('Pulled'), 'pulled_at', formatDateTime(zenodo.pulled_at));
   if (!zenodo.title && isWebUrl(zenodo.url)) {
-    add('Link', 'url', externalLink(zenodo.url, zenodo.url));
+    add(trans.__('Link'), 'url', externalLink(zenodo.url, zenodo.url));
   }
 
-  const list = h('dl', { className: 'mz-zenodo-provenance-list' });
+  const list = h('dl', { className: 'mz-Provenance-list' });
   for (const [label, key, value] of rows) {
     list.append(h('dt', {}, label), h('dd', { testid: `mz-zenodo-provenance-${key}` }, value));
   }
   return h(
     'div',
-    { className: 'mz-zenodo-provenance', testid: 'mz-zenodo-provenance' },
-    h('p', {}, `“${name}” was pulled from Zenodo:`),
+    { className: 'mz-Provenance', testid: 'mz-zenodo-provenance' },
+    h('p', {}, trans.__('“%1” was pulled from Zenodo:', name)),
     list
   );
 }

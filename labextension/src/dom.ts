@@ -1,8 +1,11 @@
 /**
- * Small DOM helpers of the Zenodo panel.
+ * The DOM helpers of both panels.
  *
  * Text always goes in through `textContent`; the only HTML that reaches the
- * DOM is a record description, after Lab's sanitizer (see `details.ts`).
+ * DOM is a record description, after Lab's sanitizer (see `zenodo/details.ts`).
+ *
+ * Class names follow one scheme: `mz-Component` and `mz-Component-part`, with
+ * `mz-mod-<state>` for states.
  */
 
 export type Child = Node | string | null | undefined | false;
@@ -71,7 +74,7 @@ export function button(
   label: string,
   props: IProps & { primary?: boolean; submit?: boolean; disabled?: boolean } = {}
 ): HTMLButtonElement {
-  const classes = ['mz-zenodo-button', 'jp-Button'];
+  const classes = ['mz-Button', 'jp-Button'];
   if (props.primary) {
     classes.push('mz-mod-primary');
   }
@@ -85,8 +88,24 @@ export function button(
 }
 
 /**
+ * A small "✕" button; `label` is its tooltip and accessible name.
+ */
+export function closeButton(label: string, props: IProps = {}): HTMLButtonElement {
+  return h(
+    'button',
+    {
+      ...props,
+      className: `mz-IconButton ${props.className ?? ''}`.trim(),
+      title: label,
+      attrs: { type: 'button', 'aria-label': label, ...(props.attrs ?? {}) }
+    },
+    '✕'
+  );
+}
+
+/**
  * A link that opens outside Lab, in a new tab, without giving that tab a
- * handle on this one.
+ * handle on this one. Only http(s) URLs become links.
  */
 export function externalLink(
   href: string,
@@ -118,72 +137,18 @@ export function isWebUrl(url: string | null | undefined): url is string {
 }
 
 /**
- * A size in bytes for people: `0 B`, `812 B`, `1.3 kB`, `5.2 MB` (SI units,
- * as Zenodo shows them).
- */
-export function humanSize(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) {
-    return '';
-  }
-  if (bytes < 1000) {
-    return `${bytes} B`;
-  }
-  const units = ['kB', 'MB', 'GB', 'TB', 'PB'];
-  let value = bytes;
-  let unit = 'B';
-  for (const next of units) {
-    value /= 1000;
-    unit = next;
-    if (value < 1000) {
-      break;
-    }
-  }
-  const digits = value < 10 ? 1 : 0;
-  return `${value.toFixed(digits)} ${unit}`;
-}
-
-/**
- * The plain text of a piece of (untrusted) HTML, e.g. for a snippet.
- *
- * A document made by `DOMParser` is inert: no script runs and nothing loads.
- */
-export function htmlToText(html: string): string {
-  if (!html) {
-    return '';
-  }
-  if (!/[<&]/.test(html)) {
-    return html;
-  }
-  const doc = new DOMParser().parseFromString(html, 'text/html');
-  return (doc.body.textContent ?? '').replace(/\s+/g, ' ').trim();
-}
-
-/**
- * At most `max` characters of `text`, cut at a word, with an ellipsis.
- */
-export function snippet(text: string, max = 160): string {
-  const clean = text.replace(/\s+/g, ' ').trim();
-  if (clean.length <= max) {
-    return clean;
-  }
-  const cut = clean.slice(0, max);
-  const space = cut.lastIndexOf(' ');
-  return `${(space > max * 0.6 ? cut.slice(0, space) : cut).replace(/\s+$/, '')}…`;
-}
-
-/**
  * A spinner with a label (for screen readers too).
  */
 export function spinner(label: string, testid = 'mz-zenodo-spinner'): HTMLElement {
   return h(
     'div',
     {
-      className: 'mz-zenodo-loading',
+      className: 'mz-Spinner',
       testid,
       attrs: { role: 'status', 'aria-live': 'polite' }
     },
-    h('span', { className: 'mz-zenodo-spinner', attrs: { 'aria-hidden': 'true' } }),
-    h('span', { className: 'mz-zenodo-loading-label' }, label)
+    h('span', { className: 'mz-Spinner-icon', attrs: { 'aria-hidden': 'true' } }),
+    h('span', { className: 'mz-Spinner-label' }, label)
   );
 }
 
@@ -196,13 +161,13 @@ export function progressBar(
   props: IProps = {}
 ): HTMLElement {
   const percent = Math.round(Math.max(0, Math.min(1, fraction)) * 100);
-  const fill = h('div', { className: 'mz-zenodo-progress-fill' });
+  const fill = h('div', { className: 'mz-ProgressBar-fill' });
   fill.style.width = `${percent}%`;
   return h(
     'div',
     {
       ...props,
-      className: `mz-zenodo-progress ${props.className ?? ''}`.trim(),
+      className: `mz-ProgressBar ${props.className ?? ''}`.trim(),
       attrs: {
         role: 'progressbar',
         'aria-valuemin': '0',
@@ -217,15 +182,33 @@ export function progressBar(
 }
 
 /**
- * A date as `YYYY-MM-DD` stays as it is; a date-time becomes a local one.
+ * A `<select>` of `[value, text]` options.
  */
-export function formatDateTime(value: string | null | undefined): string {
-  if (!value) {
-    return '';
+export function select(
+  options: ReadonlyArray<readonly [string, string]>,
+  props: IProps = {}
+): HTMLSelectElement {
+  const node = h('select', {
+    ...props,
+    className: `mz-Form-select ${props.className ?? ''}`.trim()
+  });
+  for (const [value, text] of options) {
+    const option = h('option', {}, text);
+    option.value = value;
+    node.append(option);
   }
-  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
-    return value;
-  }
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? value : date.toLocaleString();
+  return node;
+}
+
+/**
+ * Run `action` on a click, Enter or Space: for rows and cards that act as buttons.
+ */
+export function onActivate(node: HTMLElement, action: () => void): void {
+  node.addEventListener('click', action);
+  node.addEventListener('keydown', event => {
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      action();
+    }
+  });
 }
