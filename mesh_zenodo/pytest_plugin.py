@@ -483,3 +483,126 @@ def mz_marie(mz_server):
     user = StorageUser(mz_server.grpc_addr, "marie")
     yield user
     user.close()
+
+# ----------------------------------------------------------------------------------------
+# Issue 7 "Hardening": a storage on a small disk of its own (full-disk tests)
+# ----------------------------------------------------------------------------------------
+import errno  # noqa: E402 - kept inside this section
+
+SMALL_DISK_HELP = (
+    "the full-disk tests need a small tmpfs as the storage root: run them as root (they mount one), "
+    "or where `unshare --user --map-root-user --mount true` works (unprivileged user namespaces)"
+)
+
+
+class SmallDisk:
+    """The storage with its root on a small tmpfs (``size_kib``). As root the tmpfs is a
+    mount of its own; otherwise it is mounted inside ``unshare --user --map-root-user
+    --mount`` by a holder process (``sleep``) and the storage runs in that namespace
+    (``nsenter``). ``path`` is the root as this process sees it; :meth:`fill` writes a
+    file next to ``home/`` until ENOSPC, :meth:`free` gives (some of) that space back,
+    :meth:`restart` starts the storage again on the same disk. Neither way possible: the
+    test fails with :data:`SMALL_DISK_HELP`. ``MZ_SMALL_DISK=unshare`` forces the second
+    way (as root too)."""
+
+    FILLER = "filler.bin"
+
+    def __init__(self, base: Path, size_kib: int, extra_args: Sequence[str] = (), *, timeout: float = 30.0):
+        self.mount_point = Path(base) / "disk"
+        self.mount_point.mkdir(parents=True)
+        self.mounted = False
+        self.holder: subprocess.Popen | None = None
+        self.prefix: list[str] = []
+        self.timeout = timeout
+        mode = os.environ.get("MZ_SMALL_DISK") or ("mount" if os.geteuid() == 0 else "unshare")
+        if mode == "mount":
+            done = subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", f"size={size_kib}k,mode=0755", "tmpfs", str(self.mount_point)],
+                capture_output=True, text=True,
+            )
+            if done.returncode != 0:
+                pytest.fail(f"cannot mount a tmpfs ({done.stderr.strip()}): {SMALL_DISK_HELP}")
+            self.mounted = True
+            self.path = self.mount_point
+        else:
+            unshare, nsenter = shutil.which("unshare"), shutil.which("nsenter")
+            if unshare is None or nsenter is None or subprocess.run(
+                [unshare, "-rm", "true"], capture_output=True
+            ).returncode != 0:
+                pytest.fail(f"`unshare -rm true` (and nsenter) do not work here: {SMALL_DISK_HELP}")
+            script = 'mount -t tmpfs -o size="$1"k tmpfs "$2" && echo mounted && exec sleep 86400'
+            self.holder = subprocess.Popen(
+                [unshare, "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh", str(size_kib),
+                 str(self.mount_point)],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                start_new_session=True,
+            )
+            said = self.holder.stdout.readline().strip()
+            if said != "mounted":
+                self.holder.kill()
+                pytest.fail(f"cannot mount a tmpfs in a user namespace ({said}): {SMALL_DISK_HELP}")
+            self.prefix = [nsenter, "--target", str(self.holder.pid), "--user", "--mount", "--preserve-credentials"]
+            self.path = Path(f"/proc/{self.holder.pid}/root") / str(self.mount_point).lstrip("/")
+        self.storage = self._start(extra_args)
+
+    def _start(self, extra_args: Sequence[str]) -> StorageProcess:
+        command = [*self.prefix, *storage_command(self.mount_point, "127.0.0.1:0", "127.0.0.1:0", extra_args)]
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=source_tree_env(), start_new_session=True,
+        )
+        storage = StorageProcess(process, self.mount_point)
+        try:
+            storage.wait_ready(self.timeout)
+        except BaseException:
+            self._release()
+            raise
+        return storage
+
+    def restart(self, extra_args: Sequence[str] = ()) -> StorageProcess:
+        """Stop the storage and start it again on the same disk (as it is: full or not)."""
+        self.storage.stop()
+        self.storage = self._start(extra_args)
+        return self.storage
+
+    def fill(self) -> None:
+        """Write a file until the disk is full (ENOSPC), with plain Python."""
+        fd = os.open(self.path / self.FILLER, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            for block in (1 << 16, 1 << 12, 1):
+                try:
+                    while True:
+                        os.write(fd, b"\0" * block)
+                except OSError as exc:
+                    if exc.errno != errno.ENOSPC:
+                        raise
+        finally:
+            os.close(fd)
+
+    def free(self, nbytes: int | None = None) -> None:
+        """Give back ``nbytes`` of the filler (all of it by default)."""
+        filler = self.path / self.FILLER
+        if nbytes is None:
+            filler.unlink(missing_ok=True)
+            return
+        size = filler.stat().st_size
+        os.truncate(filler, max(0, size - nbytes))
+
+    def stop(self) -> None:
+        try:
+            self.storage.stop()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        storage = getattr(self, "storage", None)
+        if storage is not None and storage.process.poll() is None:
+            storage.kill()
+        if self.mounted:
+            if subprocess.run(["umount", str(self.mount_point)], capture_output=True).returncode != 0:
+                subprocess.run(["umount", "-l", str(self.mount_point)], capture_output=True)
+            self.mounted = False
+        if self.holder is not None:
+            self.holder.kill()
+            self.holder.wait(10)
+            self.holder = None

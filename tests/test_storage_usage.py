@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mesh_zenodo.storage import store as store_module
+from mesh_zenodo.storage import quota as store_module
 from mesh_zenodo.storage.auth import UserDirectory
 from mesh_zenodo.storage.errors import InsufficientStorage
 from mesh_zenodo.storage.files import tree_size

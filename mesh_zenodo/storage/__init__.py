@@ -9,6 +9,6 @@ coroutine.
 from __future__ import annotations
 
 from .auth import ConfigError
-from .server import StartupError, main, serve
+from .program import StartupError, main, serve
 
 __all__ = ["ConfigError", "StartupError", "main", "serve"]

@@ -308,10 +308,14 @@ class TokenManager:
         return user
 
     # -- transfer tokens -------------------------------------------------------------
-    def mint_transfer(self, target: str, kind: str, lifetime: int = TRANSFER_TOKEN_LIFETIME) -> tuple[str, int]:
+    def mint_transfer(
+        self, target: str, kind: str, lifetime: int = TRANSFER_TOKEN_LIFETIME, **details: str
+    ) -> tuple[str, int]:
+        """A transfer token for ``target`` (the transfer's id); ``details`` go into it as
+        claims (a download's file, owner and user: it needs no session row)."""
         now = int(time.time())
         exp = now + lifetime
-        payload = {"iat": now, "exp": exp, "aud": ISSUER_AUDIENCE, "target": target, "kind": kind}
+        payload = {**details, "iat": now, "exp": exp, "aud": ISSUER_AUDIENCE, "target": target, "kind": kind}
         return jwt.encode(payload, self._secret, algorithm="HS256"), exp
 
     def verify_transfer(self, token: str) -> dict[str, Any]:

@@ -6,10 +6,19 @@
 
 The transfer token comes from ``X-Reva-Transfer``, else from the last path segment
 (``/data/simple/<id>/<token>`` or ``/data/simple/<token>``). ``x-access-token`` may be
-sent too; the transfer token alone decides.
+sent too; the transfer token alone decides. A download's token names its file: starting
+one writes nothing.
 
 Bodies are streamed into a temporary file inside the storage root (1 MiB at a time at
-most) and renamed into place only when complete; nothing is held in memory per byte.
+most, written on a worker thread while the next chunk arrives) and renamed into place
+only when complete; nothing is held in memory per byte. Store work goes to the store's
+thread (:meth:`Store.run`), file work to worker threads (:func:`.worker.blocking`).
+
+Numbers in headers are read by the one strict parser (:mod:`.decimals`): bad input is
+400, a length too large to mean anything 413, never a 500. An upload that ends without
+finishing (the client went away, or sent nothing for ``idle_timeout`` seconds) ends at
+once on the storage: a simple upload's partial data and reservation are dropped (a tus
+upload keeps its data for resuming), and one line is logged.
 """
 
 from __future__ import annotations
@@ -26,11 +35,14 @@ import tornado.iostream
 import tornado.web
 
 from .auth import TokenError, TokenManager
-from .errors import StorageError
+from .decimals import parse_decimal
+from .errors import InvalidArgument, StorageError, TooLarge, translate
 from .files import CHUNK, hash_file, md5_hasher
+from .nodes import NodeInfo
 from .paths import STORAGE_ID
-from .store import NodeInfo, Store
-from .transfers import DownloadSession, UploadSession
+from .store import Store
+from .transfers import DownloadSession, OffsetMismatch, Reservation, UploadSession
+from .worker import blocking
 
 log = logging.getLogger("mesh_zenodo.storage")
 
@@ -39,6 +51,7 @@ TUS_CONTENT_TYPE = "application/offset+octet-stream"
 # Reject-with-drain threshold: smaller bodies are read (and discarded) before an error is
 # answered, so that the client sees the answer instead of a connection reset.
 DRAIN_LIMIT = 16 * 1024 * 1024
+DEFAULT_IDLE_TIMEOUT = 600.0
 
 
 class Reject(Exception):
@@ -53,11 +66,24 @@ class Reject(Exception):
 class GatewayState:
     store: Store
     tokens: TokenManager
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
     busy: set[str] = field(default_factory=set)
+    cleanups: set[asyncio.Task] = field(default_factory=set)
+
+    def spawn(self, coro) -> None:
+        """Run the clean-up ``coro`` in the background (awaited by :meth:`settle`)."""
+        task = asyncio.ensure_future(coro)
+        self.cleanups.add(task)
+        task.add_done_callback(self.cleanups.discard)
+
+    async def settle(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) for the clean-ups of ended transfers."""
+        if self.cleanups:
+            await asyncio.wait(list(self.cleanups), timeout=timeout)
 
 
-def make_app(store: Store, tokens: TokenManager) -> tornado.web.Application:
-    state = GatewayState(store, tokens)
+def make_app(store: Store, tokens: TokenManager, *, idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> tornado.web.Application:
+    state = GatewayState(store, tokens, idle_timeout)
     return tornado.web.Application(
         [
             (r"/data/(simple|tus)/([^/]+)(?:/([^/]+))?/?", TransferHandler, {"state": state}),
@@ -65,7 +91,12 @@ def make_app(store: Store, tokens: TokenManager) -> tornado.web.Application:
         ],
         default_handler_class=NotFoundHandler,
         log_function=log_request,
+        mz_gateway_state=state,
     )
+
+
+def state_of(app: tornado.web.Application) -> GatewayState:
+    return app.settings["mz_gateway_state"]
 
 
 def _redact(path: str) -> str:
@@ -91,35 +122,53 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
         )
 
 
-def _parse_length(value: str, header: str) -> int:
-    value = value.strip()
-    if not value.isdigit():
-        raise Reject(400, f"{header} must be a non-negative integer")
-    return int(value)
+def parse_length(value: str, header: str) -> int:
+    """A length header: 400 unless ASCII digits, 413 if absurdly large."""
+    try:
+        return parse_decimal(value, header)
+    except TooLarge as exc:
+        raise Reject(413, exc.message) from None
+    except InvalidArgument as exc:
+        raise Reject(400, exc.message) from None
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None:
     """A single ``bytes=`` range as (start, end inclusive); None to ignore the header
-    (malformed or multiple ranges: the whole file is sent). Raises Reject(416)."""
+    (another unit, several ranges, or last < first: the whole file is sent). Raises
+    Reject(400) for a malformed byte range, Reject(416) for an unsatisfiable one."""
     unit, _, spec = header.partition("=")
     if unit.strip().lower() != "bytes" or "," in spec:
         return None
     first, dash, last = spec.strip().partition("-")
     first, last = first.strip(), last.strip()
-    if not dash or (first and not first.isdigit()) or (last and not last.isdigit()) or not (first or last):
-        return None
+    shown = header[:60].encode("ascii", "backslashreplace").decode("ascii")
+    malformed = Reject(400, f"malformed Range header {shown!r}: expected bytes=FIRST-LAST, bytes=FIRST- or bytes=-N")
+    if not dash or not (first or last):
+        raise malformed
+
+    def number(text: str) -> int | None:
+        """The position, or None if it is beyond any file (too many digits)."""
+        try:
+            return parse_decimal(text, "Range")
+        except TooLarge:
+            return None
+        except InvalidArgument:
+            raise malformed from None
+
     unsatisfiable = Reject(416, f"requested range not satisfiable (size {size})", {"Content-Range": f"bytes */{size}"})
     if not first:  # suffix range: the last N bytes
-        n = int(last)
+        n = number(last)
         if n == 0 or size == 0:
             raise unsatisfiable
-        return max(0, size - n), size - 1
-    start = int(first)
-    end = int(last) if last else size - 1
-    if last and end < start:
-        return None
-    if start >= size:
+        return (0, size - 1) if n is None else (max(0, size - n), size - 1)
+    start = number(first)
+    end = number(last) if last else size - 1
+    if start is None or start >= size:
         raise unsatisfiable
+    if end is None:
+        end = size - 1
+    if end < start:
+        return None
     return start, min(end, size - 1)
 
 
@@ -149,6 +198,7 @@ class NotFoundHandler(_PlainErrors):
         self._send(404, "not found: the data gateway serves /data/simple/<id> and /data/tus/<id>")
 
 
+
 @tornado.web.stream_request_body
 class TransferHandler(_PlainErrors):
     SUPPORTED_METHODS = ("GET", "HEAD", "PUT", "PATCH")
@@ -156,7 +206,10 @@ class TransferHandler(_PlainErrors):
     def initialize(self, state: GatewayState) -> None:
         self.state = state
         self.store = state.store
-        self._phase = "idle"  # receiving -> committing -> done | draining | closed
+        # idle -> receiving -> committing -> done; or draining (an error answered once the
+        # body is read); closed (the client went away or stalled: clean-up under way)
+        self._phase = "idle"
+        self._prepared = asyncio.Event()
         self._pending: Reject | None = None
         self._fh = None
         self._tmp: str | None = None
@@ -165,31 +218,54 @@ class TransferHandler(_PlainErrors):
         self._expected: int | None = None  # bytes this request must carry (None: unknown)
         self._limit: int | None = None  # bytes this request may carry (quota)
         self._start_offset = 0
+        self._session_id: str | None = None
         self._busy_id: str | None = None
         self._upload: UploadSession | None = None
+        self._reservation: Reservation | None = None
         self._download: DownloadSession | None = None
         self._writing: asyncio.Future | None = None  # the chunk being written on a worker thread
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._last_activity = 0.0
+        self._stalled = False
+        self._ended = False
+        self._ending = asyncio.Lock()
 
     # -- set-up ------------------------------------------------------------------------
     async def prepare(self) -> None:
         try:
             self._authorize()
             if self.request.method == "PUT":
-                self._start_put()
+                await self._start_put()
             elif self.request.method == "PATCH":
-                self._start_patch()
+                await self._start_patch()
+            elif self.request.method == "HEAD" and self._session_id is not None:
+                self._upload = await self.store.run(self.store.transfers.get_upload, self._session_id)
+                if self._upload is None:
+                    raise Reject(404, "upload not found: it finished, expired or was never started")
         except Reject as rej:
-            self._reject(rej)
-        except StorageError as exc:
-            self._reject(Reject(exc.http_status, exc.message))
+            await self._reject(rej)
+        except Exception as exc:
+            error = translate(exc)
+            if not isinstance(error, StorageError):
+                raise
+            headers = self._tus_headers(getattr(error, "current", None)) if self.request.method == "PATCH" else None
+            await self._reject(Reject(error.http_status, error.message, headers))
+        finally:
+            self._prepared.set()
 
-    def _reject(self, rej: Reject) -> None:
-        self._release(keep_tus_data=True)
+    async def _reject(self, rej: Reject) -> None:
+        await self._end_transfer(keep_tus_data=True)
+        if self._phase == "closed":  # nobody to answer
+            return
         if self.request.method in ("PUT", "PATCH"):
-            length = self.request.headers.get("Content-Length", "")
-            if length.strip().isdigit() and int(length) <= DRAIN_LIMIT:
+            try:
+                small = parse_decimal(self.request.headers.get("Content-Length", ""), "Content-Length") <= DRAIN_LIMIT
+            except InvalidArgument:
+                small = False
+            if small:
                 self._pending = rej
                 self._phase = "draining"
+                self._arm_watchdog()
                 return
         self._send(rej.status, rej.message, rej.headers)
 
@@ -214,16 +290,15 @@ class TransferHandler(_PlainErrors):
         if claims["kind"] == "download":
             if kind != "simple" or method not in ("GET", "HEAD"):
                 raise Reject(405, f"{method} is not allowed on a download", {"Allow": "GET, HEAD"})
-            self._download = self.store.transfers.get_download(transfer_id)
-            if self._download is None:
-                raise Reject(404, "download not found (expired?)")
+            node, owner, user = claims.get("node"), claims.get("owner"), claims.get("user")
+            if not (isinstance(node, str) and isinstance(owner, str) and isinstance(user, str)):
+                raise Reject(404, "download not found (started by an older storage: start it again)")
+            self._download = DownloadSession(transfer_id, owner, user, node, int(claims["exp"]))
         else:
             allowed = "PUT" if kind == "simple" else "PATCH, HEAD"
             if method == "GET" or (method == "PUT" and kind != "simple") or (method == "PATCH" and kind != "tus"):
                 raise Reject(405, f"{method} is not allowed on a {kind} upload", {"Allow": allowed})
-            self._upload = self.store.transfers.get_upload(transfer_id)
-            if self._upload is None:
-                raise Reject(404, "upload not found: it finished, expired or was never started")
+            self._session_id = transfer_id
 
     def _claim(self, session_id: str) -> None:
         if session_id in self.state.busy:
@@ -231,87 +306,87 @@ class TransferHandler(_PlainErrors):
         self.state.busy.add(session_id)
         self._busy_id = session_id
 
-    def _allowance(self, session: UploadSession) -> tuple[int | None, int]:
-        """(bytes the finished file may have under the quota or None, current size)."""
-        _user, loc = self.store.transfers.upload_target(session)
-        try:
-            replaced = os.lstat(self.store.abs_path(loc)).st_size
-        except OSError:
-            replaced = 0
-        if self.store.quota is None:
-            return None, replaced
-        return max(0, self.store.quota - self.store.used_bytes(loc.owner) + replaced), replaced
-
-    def _start_put(self) -> None:
-        session = self._upload
+    async def _start_put(self) -> None:
         raw = self.request.headers.get("Upload-Length")
         header = "Upload-Length"
         if raw is None:
             raw, header = self.request.headers.get("Content-Length"), "Content-Length"
         if raw is None:
             raise Reject(400, "Upload-Length (or Content-Length) is required")
-        length = _parse_length(raw, header)
-        if session.length is not None and session.length != length:
-            raise Reject(
-                400, f"{header} {length} differs from the Upload-Length given at InitiateFileUpload ({session.length})"
-            )
-        _user, loc = self.store.transfers.upload_target(session)
-        _allow, replaced = self._allowance(session)
-        self.store.check_quota(loc.owner, length, replaced)
-        self._claim(session.id)
+        length = parse_length(raw, header)
+        self._claim(self._session_id)
+        self._upload, self._reservation = await self.store.run(
+            self.store.transfers.begin_put, self._session_id, length
+        )
         self._expected = length
-        self._tmp = self.store.transfers.temp_path(session.id)
-        self._fh = open(self._tmp, "xb")  # noqa: SIM115 - closed in _release
+        self._tmp = self.store.transfers.temp_path(self._session_id)
+        self._fh = await blocking(open, self._tmp, "xb")
         self._md5 = md5_hasher()
-        self._phase = "receiving"
+        self._receive()
 
-    def _start_patch(self) -> None:
-        session = self._upload
+    async def _start_patch(self) -> None:
         ctype = self.request.headers.get("Content-Type")
         if ctype is not None and ctype.split(";")[0].strip().lower() != TUS_CONTENT_TYPE:
             raise Reject(415, f"Content-Type must be {TUS_CONTENT_TYPE}", self._tus_headers())
         raw_offset = self.request.headers.get("Upload-Offset")
         if raw_offset is None:
             raise Reject(400, "Upload-Offset is required", self._tus_headers())
-        offset = _parse_length(raw_offset, "Upload-Offset")
-        self._claim(session.id)
-        path = self.store.transfers.tus_path(session.id)
-        try:
-            current = os.path.getsize(path)
-        except FileNotFoundError:
-            current = 0
-        if offset != current:
-            raise Reject(
-                409, f"Upload-Offset {offset} does not match the current offset {current}", self._tus_headers(current)
-            )
+        offset = parse_length(raw_offset, "Upload-Offset")
         raw_length = self.request.headers.get("Upload-Length")
-        if raw_length is not None:
-            length = _parse_length(raw_length, "Upload-Length")
-            if session.length is not None and session.length != length:
-                raise Reject(400, f"Upload-Length {length} differs from the announced length {session.length}")
-            if length < current:
-                raise Reject(400, f"Upload-Length {length} is smaller than the data already received ({current})")
-            if session.length is None:
-                self.store.transfers.set_upload_length(session.id, length)
-                session.length = length
-        allowance, replaced = self._allowance(session)
+        length = parse_length(raw_length, "Upload-Length") if raw_length is not None else None
+        self._claim(self._session_id)
+        try:
+            session, current, reservation, limit = await self.store.run(
+                self.store.transfers.begin_patch, self._session_id, offset, length
+            )
+        except OffsetMismatch as exc:
+            raise Reject(exc.http_status, exc.message, self._tus_headers(exc.current)) from None
+        self._upload, self._reservation, self._limit = session, reservation, limit
         if session.length is not None:
-            _user, loc = self.store.transfers.upload_target(session)
-            self.store.check_quota(loc.owner, session.length, replaced, disk=False)
-            self.store.check_disk(session.length - current)
             self._expected = session.length - current
-        elif allowance is not None:
-            self._limit = allowance - current
         self._start_offset = current
-        self._tmp = path
-        self._fh = open(path, "ab")  # noqa: SIM115 - closed in _release
+        self._tmp = self.store.transfers.tus_path(session.id)
+        self._fh = await blocking(open, self._tmp, "ab")
+        self._receive()
+
+    def _receive(self) -> None:
+        if self._phase == "closed":  # the client left while we were getting ready
+            return
         self._phase = "receiving"
+        self._arm_watchdog()
+
+    # -- the idle watchdog -------------------------------------------------------------
+    def _arm_watchdog(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._last_activity = loop.time()
+        if self._watchdog is None:
+            self._watchdog = loop.call_later(self.state.idle_timeout, self._check_idle)
+
+    def _check_idle(self) -> None:
+        self._watchdog = None
+        if self._phase not in ("receiving", "draining"):
+            return
+        loop = asyncio.get_running_loop()
+        idle = loop.time() - self._last_activity
+        if idle < self.state.idle_timeout:
+            self._watchdog = loop.call_later(self.state.idle_timeout - idle, self._check_idle)
+            return
+        self._stalled = True
+        self.request.connection.close()  # -> on_connection_close: the clean-up
+
+    def _stop_watchdog(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
 
     # -- body --------------------------------------------------------------------------
     async def data_received(self, chunk: bytes) -> None:
         # Each chunk is written and hashed on a worker thread while the loop receives the
         # next one (one chunk in flight): the disk write and the MD5 do not stall the
         # socket, and memory stays at two chunks.
+        if self._phase not in ("receiving", "draining"):
+            return
+        self._last_activity = asyncio.get_running_loop().time()
         if self._phase != "receiving":
             return
         total = self._received + len(chunk)
@@ -322,10 +397,12 @@ class TransferHandler(_PlainErrors):
         if self._limit is not None and total > self._limit:
             await self._abort_body(Reject(507, "quota exceeded"))
             return
-        if not await self._settle_write():
+        if not await self._settle_write() or self._phase != "receiving":
             return
-        self._writing = asyncio.get_running_loop().run_in_executor(None, self._write_chunk, self._fh, chunk)
+        self._writing = asyncio.ensure_future(blocking(self._write_chunk, self._fh, chunk))
         self._received = total
+        if self._reservation is not None:
+            self._reservation.written = self._start_offset + total
 
     def _write_chunk(self, fh, chunk: bytes) -> None:
         fh.write(chunk)
@@ -333,62 +410,113 @@ class TransferHandler(_PlainErrors):
             self._md5.update(chunk)
 
     async def _settle_write(self) -> bool:
-        """Wait for the chunk in flight; False (and the body aborted) if writing failed."""
-        writing, self._writing = self._writing, None
+        """Wait for the chunk in flight; False (and the body aborted) if writing failed.
+        (The chunk stays in ``_writing`` until written: a clean-up that starts meanwhile
+        waits for it too before it closes the file.)"""
+        writing = self._writing
         if writing is None:
             return True
         try:
-            await writing
+            await asyncio.shield(writing)
+        except ValueError:  # the file was closed: the transfer is over already
+            return False
         except OSError as exc:
+            if self._writing is writing:
+                self._writing = None
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 await self._abort_body(Reject(507, "not enough disk space"))
             else:
                 log.error("writing an upload failed: %s", exc.strerror)
                 await self._abort_body(Reject(500, "could not write the upload"))
             return False
-        except ValueError:  # the file was closed under it: the request is already over
-            return False
+        finally:
+            if self._writing is writing and writing.done():
+                self._writing = None
+        if self._phase == "receiving":
+            self._last_activity = asyncio.get_running_loop().time()
         return True
 
     async def _abort_body(self, rej: Reject) -> None:
         """Stop accepting this body: drop what this request wrote, answer ``rej`` once
         the client has finished sending."""
-        writing, self._writing = self._writing, None
-        if writing is not None:
-            with contextlib.suppress(OSError, ValueError):
-                await writing
-        if self.request.method == "PATCH" and self._fh is not None:
-            with contextlib.suppress(OSError):
-                self._fh.flush()
-                self._fh.truncate(self._start_offset)
-        self._release(keep_tus_data=True)
-        self._pending = rej
         self._phase = "draining"
+        await self._end_transfer(keep_tus_data=True, truncate=True)
+        self._pending = rej
 
-    def _release(self, *, keep_tus_data: bool) -> None:
-        """Close the temp file; remove it unless it holds resumable tus data."""
-        if self._fh is not None:
-            with contextlib.suppress(OSError):
-                self._fh.close()
-            self._fh = None
-        if self._tmp is not None:
-            if not (keep_tus_data and self.request.method == "PATCH"):
+    async def _end_transfer(self, *, keep_tus_data: bool, truncate: bool = False) -> None:
+        """This request's transfer is over (not committed): wait for the chunk in
+        flight, close the temporary file, drop it unless it holds resumable tus data
+        (``truncate``: cut it back to where this request started), release a simple
+        upload's reservation and the session. Safe to call more than once, and at once."""
+        async with self._ending:
+            await self._end_transfer_now(keep_tus_data=keep_tus_data, truncate=truncate)
+
+    async def _end_transfer_now(self, *, keep_tus_data: bool, truncate: bool) -> None:
+        writing = self._writing
+        if writing is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(writing)
+            self._writing = None
+        fh, self._fh = self._fh, None
+        tmp, self._tmp = self._tmp, None
+        tus = self.request.method == "PATCH"
+        start = self._start_offset
+
+        def drop() -> None:
+            if fh is not None:
+                if tus and truncate:
+                    with contextlib.suppress(OSError, ValueError):
+                        fh.flush()
+                        fh.truncate(start)
+                with contextlib.suppress(OSError):
+                    fh.close()
+            if tmp is not None and not (keep_tus_data and tus):
                 with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self._tmp)
-            self._tmp = None
+                    os.unlink(tmp)
+
+        if fh is not None or tmp is not None:
+            await blocking(drop)
+        if self._reservation is not None and not tus:
+            self._reservation = None
+            await self.store.run(self.store.transfers.drop_reservation, self._upload.id)
         if self._busy_id is not None:
             self.state.busy.discard(self._busy_id)
             self._busy_id = None
 
     def on_connection_close(self) -> None:
-        # The client went away mid-request: a simple upload leaves nothing behind; tus
-        # keeps the bytes received so far (resumable with HEAD + PATCH).
-        if self._phase in ("receiving", "draining", "idle"):
-            self._phase = "closed"
-            self._release(keep_tus_data=True)
+        # The client went away (or stalled and we closed the connection). Tornado is told
+        # that the body will not come; the transfer ends here, in the background.
+        super().on_connection_close()
+        if self._ended or self._phase in ("committing", "done", "closed"):
+            return
+        previous, self._phase = self._phase, "closed"
+        self._stop_watchdog()
+        self.state.spawn(self._after_close(previous))
+
+    async def _after_close(self, previous: str) -> None:
+        await self._prepared.wait()
+        received = self._received
+        await self._end_transfer(keep_tus_data=True)
+        if previous != "receiving" or self._upload is None:
+            return
+        why = (
+            f"the client sent nothing for {self.state.idle_timeout:g} s (connection closed)"
+            if self._stalled
+            else "the client went away"
+        )
+        total = "?" if self._expected is None else str(self._expected)
+        if self.request.method == "PATCH":
+            offset = self._start_offset + received
+            log.warning("tus upload %s of %s: %s at byte %d; kept for resuming", self._upload.id, self._upload.name,
+                        why, offset)
+        else:
+            log.warning("upload %s of %s cancelled: %s after %d of %s bytes; nothing was kept",
+                        self._upload.id, self._upload.name, why, received, total)
 
     def on_finish(self) -> None:
-        self._release(keep_tus_data=True)
+        self._stop_watchdog()
+        if not self._ended and (self._fh is not None or self._tmp is not None or self._busy_id is not None):
+            self.state.spawn(self._end_transfer(keep_tus_data=True))
 
     # -- uploads -----------------------------------------------------------------------
     def _tus_headers(self, offset: int | None = None) -> dict[str, str]:
@@ -412,34 +540,49 @@ class TransferHandler(_PlainErrors):
     async def _finalize(self, size: int, md5: str, extra_headers: dict[str, str], ok_status: int) -> None:
         session = self._upload
         tmp = self._tmp
+        transfers = self.store.transfers
         try:
-            user, loc = self.store.transfers.upload_target(session)
+            _user, loc = await self.store.run(transfers.upload_target, session)
             async with self.store.file_lock(loc):
-                info = self.store.transfers.commit_file(
-                    user,
-                    loc,
-                    tmp,
-                    size,
-                    md5,
-                    if_match=session.if_match,
-                    if_not_exist=session.if_not_exist,
-                    if_unmodified_since_ns=session.if_unmodified_since_ns,
-                )
-        except StorageError as exc:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            if exc.http_status != 500:
-                self.store.transfers.end_upload(session.id)
-            log.info("upload to %s failed: %s", session.name, exc.message)
-            self._phase = "done"
-            self._release(keep_tus_data=False)
-            self._send(exc.http_status, exc.message, extra_headers if ok_status == 204 else None)
+                info = await self.store.run(transfers.finish, session, tmp, size, md5)
+        except Exception as exc:
+            error = translate(exc)
+            if not isinstance(error, StorageError):
+                raise
+            self._reservation = None  # released (or the session ended) by finish
+            self._tmp = None
+            await blocking(_unlink_quietly, tmp)
+            log.info("upload to %s failed: %s", session.name, error.message)
+            await self._done()
+            self._send(error.http_status, error.message, extra_headers if ok_status == 204 else None)
             return
-        self.store.transfers.end_upload(session.id)
         self._tmp = None
-        self._phase = "done"
-        self._release(keep_tus_data=False)
+        self._reservation = None
+        await self._done()
         self._send(ok_status, "", {**extra_headers, **self._file_headers(info)})
+
+    async def _done(self) -> None:
+        self._phase = "done"
+        await self._end_transfer(keep_tus_data=True)
+        self._ended = True
+
+    async def _flush_and_close(self) -> None:
+        """fsync the temporary file and close it (raises Reject(507) on a full disk)."""
+        fh, self._fh = self._fh, None
+
+        def finish() -> None:
+            try:
+                fh.flush()
+                os.fsync(fh.fileno())
+            finally:
+                fh.close()
+
+        try:
+            await blocking(finish)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise Reject(507, "not enough disk space") from None
+            raise
 
     async def put(self, *_args) -> None:
         await self._settle_write()
@@ -449,18 +592,18 @@ class TransferHandler(_PlainErrors):
             return
         if self._phase != "receiving":
             return
+        self._stop_watchdog()
         if self._received != self._expected:
-            self._phase = "done"
-            self._release(keep_tus_data=False)
+            await self._done()
             self._send(400, f"body shorter than Upload-Length: got {self._received} of {self._expected} bytes")
             return
         self._phase = "committing"
-        fh, self._fh = self._fh, None
         try:
-            fh.flush()
-            await asyncio.to_thread(os.fsync, fh.fileno())
-        finally:
-            fh.close()
+            await self._flush_and_close()
+        except Reject as rej:
+            await self._done()
+            self._send(rej.status, rej.message)
+            return
         await self._finalize(self._received, self._md5.hexdigest(), {}, 200)
 
     async def patch(self, *_args) -> None:
@@ -471,26 +614,31 @@ class TransferHandler(_PlainErrors):
             return
         if self._phase != "receiving":
             return
+        self._stop_watchdog()
         session = self._upload
         offset = self._start_offset + self._received
-        fh, self._fh = self._fh, None
-        fh.flush()
         if session.length is None or offset < session.length:
-            fh.close()
-            self._phase = "done"
-            self._release(keep_tus_data=True)
+            self._phase = "committing"
+            try:
+                await blocking(self._fh.flush)
+            except OSError:
+                await self._done()
+                self._send(507, "not enough disk space", self._tus_headers(self._start_offset))
+                return
+            await self._done()
             self._send(204, "", self._tus_headers(offset))
             return
         self._phase = "committing"
         try:
-            await asyncio.to_thread(os.fsync, fh.fileno())
-        finally:
-            fh.close()
-        md5 = await asyncio.to_thread(hash_file, self._tmp)
+            await self._flush_and_close()
+        except Reject as rej:
+            await self._done()
+            self._send(rej.status, rej.message, self._tus_headers())
+            return
+        md5 = await blocking(hash_file, self._tmp)
         if md5 is None:  # the partial file vanished or changed under us
             log.error("could not read back the tus upload %s", session.id)
-            self._phase = "done"
-            self._release(keep_tus_data=True)
+            await self._done()
             self._send(500, "could not read the upload back", self._tus_headers())
             return
         await self._finalize(offset, md5, self._tus_headers(offset), 204)
@@ -500,7 +648,7 @@ class TransferHandler(_PlainErrors):
         if self._upload is not None:
             session = self._upload
             try:
-                offset = os.path.getsize(self.store.transfers.tus_path(session.id))
+                offset = await blocking(os.path.getsize, self.store.transfers.tus_path(session.id))
             except FileNotFoundError:
                 offset = 0
             headers = self._tus_headers(offset)
@@ -518,46 +666,56 @@ class TransferHandler(_PlainErrors):
 
     async def _download_file(self, *, send_body: bool) -> None:
         try:
-            user, loc = self.store.transfers.download_target(self._download)
-            fh, info = self.store.transfers.open_file(user, loc)
+            fh, info = await self.store.run(self.store.transfers.open_download, self._download)
         except StorageError as exc:
             self._send(exc.http_status, exc.message)
             return
-        with fh:
-            size = info.size
-            start, end = 0, size - 1
-            status = 200
-            range_header = self.request.headers.get("Range")
-            if range_header:
-                try:
-                    wanted = parse_range(range_header, size)
-                except Reject as rej:
-                    self._send(rej.status, rej.message, rej.headers)
-                    return
-                if wanted is not None:
-                    start, end = wanted
-                    status = 206
-                    self.set_header("Content-Range", f"bytes {start}-{end}/{size}")
-            length = max(0, end - start + 1)
-            self.set_status(status)
-            for key, value in self._file_headers(info).items():
-                self.set_header(key, value)
-            self.set_header("Content-Type", info.mime_type)
-            self.set_header("Accept-Ranges", "bytes")
-            self.set_header("Content-Length", str(length))
-            if not send_body:
-                self.finish()
-                return
-            fh.seek(start)
-            remaining = length
+        try:
+            await self._send_file(fh, info, send_body=send_body)
+        finally:
+            await blocking(fh.close)
+
+    async def _send_file(self, fh, info: NodeInfo, *, send_body: bool) -> None:
+        size = info.size
+        start, end = 0, size - 1
+        status = 200
+        range_header = self.request.headers.get("Range")
+        if range_header:
             try:
-                while remaining > 0:
-                    chunk = fh.read(min(CHUNK, remaining))
-                    if not chunk:
-                        break
-                    remaining -= len(chunk)
-                    self.write(chunk)
-                    await self.flush()
-                self.finish()
-            except tornado.iostream.StreamClosedError:
+                wanted = parse_range(range_header, size)
+            except Reject as rej:
+                self._send(rej.status, rej.message, rej.headers)
                 return
+            if wanted is not None:
+                start, end = wanted
+                status = 206
+                self.set_header("Content-Range", f"bytes {start}-{end}/{size}")
+        length = max(0, end - start + 1)
+        self.set_status(status)
+        for key, value in self._file_headers(info).items():
+            self.set_header(key, value)
+        self.set_header("Content-Type", info.mime_type)
+        self.set_header("Accept-Ranges", "bytes")
+        self.set_header("Content-Length", str(length))
+        if not send_body:
+            self.finish()
+            return
+        remaining = length
+        try:
+            await blocking(fh.seek, start)
+            while remaining > 0:
+                chunk = await blocking(fh.read, min(CHUNK, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                self.write(chunk)
+                await self.flush()
+            self.finish()
+        except tornado.iostream.StreamClosedError:
+            return
+
+
+def _unlink_quietly(path: str | None) -> None:
+    if path:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)

@@ -2,11 +2,12 @@
 hasher that streamed uploads feed), copying, hard-linking, removing and measuring trees.
 
 Everything here reads or writes whole files: run it in a worker thread
-(``asyncio.to_thread``), except :func:`link_or_copy` on the same filesystem (a link).
+(:func:`.worker.blocking`), except :func:`link_or_copy` on the same filesystem (a link).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import logging
@@ -58,13 +59,21 @@ def copy_with_md5(src: str, dst: str) -> tuple[int, str]:
 
 
 def link_or_copy(src: str, dst: str) -> None:
-    """Hard-link ``src`` as ``dst`` (a copy on filesystems without hard links)."""
+    """Hard-link ``src`` as ``dst`` (a copy on filesystems without hard links; ``dst``
+    appears only once complete)."""
     try:
         os.link(src, dst, follow_symlinks=False)
     except OSError as exc:
         if exc.errno not in (errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EMLINK):
             raise
-        shutil.copy2(src, dst)
+        part = dst + ".part"
+        try:
+            shutil.copy2(src, part)
+            os.rename(part, dst)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(part)
+            raise
 
 
 def remove_tree(path: str) -> None:

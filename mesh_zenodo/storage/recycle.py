@@ -36,13 +36,17 @@ class RecycleBin:
         return str(self.store.trash_dir / owner / key)
 
     def take(self, loc: Loc, node_id: str, is_dir: bool, size: int) -> str:
-        """Move ``loc`` (checked by the caller) into the bin; returns its key. ``size``
-        is what it counted in the home's usage."""
+        """Move ``loc`` (checked by the caller) into the bin, whole or not at all;
+        returns its key. ``size`` is what it counted in the home's usage."""
         store = self.store
         key = uuid.uuid4().hex
-        (store.trash_dir / loc.owner).mkdir(exist_ok=True)
-        os.rename(store.abs_path(loc), self.item_path(loc.owner, key))
-        with store._tx():
+        src, dst = store.abs_path(loc), self.item_path(loc.owner, key)
+
+        def rename() -> None:
+            (store.trash_dir / loc.owner).mkdir(exist_ok=True)
+            os.rename(src, dst)
+
+        def record() -> None:
             store.db.execute(
                 f"UPDATE nodes SET trash_key=? WHERE owner=? AND trash_key IS NULL AND {is_descendant_sql()}",
                 (key, loc.owner, *desc_params(loc.rel)),
@@ -51,8 +55,11 @@ class RecycleBin:
                 "INSERT INTO trash(key, owner, node_id, orig_rel, is_dir, size, deleted_ns) VALUES (?,?,?,?,?,?,?)",
                 (key, loc.owner, node_id, loc.rel, int(is_dir), size, time.time_ns()),
             )
-            store._add_usage(loc.owner, -size)
-            store._bump(loc.parent)
+            store.usage.add(loc.owner, -size)
+            store.nodes.bump(loc.parent)
+
+        journal = store.journal
+        journal.run([journal.move_back(dst, src), *journal.mtimes(os.path.dirname(src))], rename, record)
         return key
 
     def list(self, user: User, loc: Loc, key: str = "") -> list[RecycleItem]:
@@ -87,31 +94,57 @@ class RecycleBin:
         store.authorize(user, dst.parent, "create_container")
         if store._lstat(dst) is not None or os.path.lexists(store.abs_path(dst)):
             raise AlreadyExists(f"already exists: {dst.path}")
-        # Recreate missing parents.
+        # Recreate missing parents (removed again if the restore does not happen).
         parent_abs = store.abs_path(dst.parent)
         if os.path.lexists(parent_abs) and not os.path.isdir(parent_abs):
             raise AlreadyExists(f"a file is in the way: {dst.parent.path}")
-        os.makedirs(parent_abs, exist_ok=True)
+        missing = []
+        probe = parent_abs
+        while not os.path.lexists(probe):
+            missing.append(probe)
+            probe = os.path.dirname(probe)
         src = self.item_path(loc.owner, key)
         if not os.path.lexists(src):
             with store._tx():
                 store.db.execute("DELETE FROM trash WHERE key=?", (key,))
             raise NotFound(f"recycle bin item {key!r} vanished from disk")
-        os.rename(src, store.abs_path(dst))
-        with store._tx():
-            store._drop_stale(dst)
+        dst_abs = store.abs_path(dst)
+
+        def rename() -> None:
+            os.makedirs(parent_abs, exist_ok=True)
+            if os.path.lexists(dst_abs):
+                raise AlreadyExists(f"already exists: {dst.path}")
+            os.rename(src, dst_abs)
+
+        def record() -> None:
+            store.nodes.drop_stale(dst)
             store.db.execute(
                 "UPDATE nodes SET trash_key=NULL, path = ? || substr(path, ?) WHERE trash_key=?",
                 (dst.rel, len(orig_rel) + 1, key),
             )
             store.db.execute("DELETE FROM trash WHERE key=?", (key,))
-            store._add_usage(dst.owner, size)
-            store._bump(dst.parent)
+            store.usage.add(dst.owner, size)
+            store.nodes.bump(dst.parent)
+
+        journal = store.journal
+        undo = [
+            journal.move_back(dst_abs, src),
+            *(journal.remove(d) for d in missing),
+            *journal.mtimes(os.path.dirname(missing[-1]) if missing else parent_abs),
+        ]
+        try:
+            journal.run(undo, rename, record)
+        except AlreadyExists:
+            for d in missing:  # made by this attempt: not wanted any more
+                journal.apply([journal.remove(d)])
+            raise
         return dst
 
     def purge(self, user: User, loc: Loc, key: str = "") -> None:
         """Delete item ``key`` (default: every item) for good: its data goes to the purge
-        area (see :meth:`Store.purge_pending`); the bin does not count in the quota."""
+        area (see :meth:`Store.purge_pending`) once the rows are gone; the bin does not
+        count in the quota. (A crash in between leaves data no row knows: purged at the
+        next start, see :meth:`.journal.Journal.reconcile`.)"""
         store = self.store
         store.authorize(user, Loc(loc.owner, ""), "purge_recycle")
         if key:
@@ -123,6 +156,6 @@ class RecycleBin:
         with store._tx():
             for k in keys:
                 ids = [r[0] for r in store.db.execute("SELECT id FROM nodes WHERE trash_key=?", (k,))]
-                store._forget_nodes(ids)
+                store.nodes.forget(ids)
                 store.db.execute("DELETE FROM trash WHERE key=?", (k,))
                 store.discard(self.item_path(loc.owner, k))

@@ -15,7 +15,7 @@ so it applies cleanly to either.
 number of ``;``-separated statements, no transaction control) or a callable taking the
 ``sqlite3.Connection`` (for data that SQL alone cannot compute). For example::
 
-    MIGRATIONS = [V1_BASE, V2_USAGE, V3_SHARES]   # + V3_SHARES = "CREATE TABLE grants (...);"
+    MIGRATIONS = [V1_BASE, V2_USAGE, V3_PENDING, V4_SHARES]   # + V4_SHARES = "CREATE TABLE grants (...);"
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterator
 
 Migration = str | Callable[[sqlite3.Connection], None]
 
-# 1: nodes (ids, etag generations, checksums), metadata, versions, recycle bin, transfers.
+# 1: nodes (ids, etag generations, checksums), metadata, versions, recycle bin, transfers
+# (``downloads`` is no longer used: download sessions live in their transfer tokens).
 V1_BASE = """
 CREATE TABLE IF NOT EXISTS nodes (
     id TEXT PRIMARY KEY,
@@ -86,7 +87,7 @@ CREATE TABLE IF NOT EXISTS downloads (
 );
 """
 
-# 2: the running count of the bytes in each home (the quota's "used"; see Store.used_bytes).
+# 2: the running count of the bytes in each home (the quota's "used"; see quota.Usage.used_bytes).
 V2_USAGE = """
 CREATE TABLE IF NOT EXISTS usage (
     owner TEXT PRIMARY KEY,
@@ -94,7 +95,16 @@ CREATE TABLE IF NOT EXISTS usage (
 );
 """
 
-MIGRATIONS: list[Migration] = [V1_BASE, V2_USAGE]
+# 3: the journal of mutations under way (see journal.py): how to undo the file-system
+# step of a mutation whose transaction never committed (a crash between the two).
+V3_PENDING = """
+CREATE TABLE IF NOT EXISTS pending (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    undo TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: list[Migration] = [V1_BASE, V2_USAGE, V3_PENDING]
 LATEST = len(MIGRATIONS)
 
 

@@ -1,24 +1,24 @@
-"""The CS3 ``GatewayAPI`` gRPC service of the embedded storage, and its entry points
-:func:`serve` (a coroutine) and :func:`main` (the command line)."""
+"""The CS3 ``GatewayAPI`` gRPC service of the embedded storage (the program around it:
+:mod:`.program`).
+
+Every RPC does its store work in ONE call on the store's thread (:meth:`Store.run`):
+the event loop never waits for SQLite or the file system, and the work of one RPC is
+atomic with respect to the others. A folder is listed in batches (other clients' calls
+run in between), and no answer exceeds gRPC's default 4 MiB message limit: a
+``ListContainer`` page is cut where it would (``next_page_token`` says where to go on),
+``ListContainerStream`` sends one entry per message, any other answer that would not
+fit is ``CODE_RESOURCE_EXHAUSTED`` in its status."""
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import base64
 import binascii
-import contextlib
 import logging
-import signal
-import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import grpc
-import tornado.httpserver
-import tornado.netutil
 from cs3.gateway.v1beta1 import gateway_api_pb2 as gw
 from cs3.gateway.v1beta1 import gateway_api_pb2_grpc as gw_grpc
 from cs3.gateway.v1beta1 import resources_pb2 as gw_res
@@ -30,19 +30,19 @@ from cs3.storage.provider.v1beta1 import resources_pb2 as sp_res
 from cs3.types.v1beta1 import types_pb2
 from google.protobuf import message_factory
 
-from . import datagateway
-from .auth import ConfigError, TokenError, TokenManager, User, UserDirectory, load_or_create_secret
-from .errors import InvalidArgument, StorageError
+from .auth import TokenError, TokenManager, User
+from .decimals import parse_decimal
+from .errors import InvalidArgument, ResourceExhausted, StorageError, translate
 from .files import remove_tree
+from .nodes import NodeInfo
 from .paths import HOME, STORAGE_ID, Loc
 from .permissions import resource_permissions
-from .store import NodeInfo, Store
+from .store import Store
 from .transfers import UploadOptions
+from .worker import blocking
 
 log = logging.getLogger("mesh_zenodo.storage")
 
-DEFAULT_GRPC = "127.0.0.1:19000"
-DEFAULT_HTTP = "127.0.0.1:19001"
 SERVICE = gw.DESCRIPTOR.services_by_name["GatewayAPI"]
 
 # Methods callable without an access token (as in Reva's gateway).
@@ -63,9 +63,14 @@ UNPROTECTED = frozenset(
 
 MD5 = sp_res.RESOURCE_CHECKSUM_TYPE_MD5
 
-
-class StartupError(Exception):
-    """The server could not start (e.g. a port is taken)."""
+#: gRPC's default limit for a received message (what a standard client accepts)
+GRPC_MESSAGE_LIMIT = 4 * 1024 * 1024
+#: the largest answer we send (room left for gRPC's own framing)
+MAX_ANSWER = GRPC_MESSAGE_LIMIT - 64 * 1024
+#: the entries of a ListContainer page stop here (a page is cut into the next)
+LIST_PAGE_BYTES = 3 * 1024 * 1024
+#: entries read per call on the store's thread while listing a folder
+LIST_BATCH = 64
 
 
 # --------------------------------------------------------------------------------------
@@ -195,6 +200,7 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
         streaming = method.server_streaming
 
         def failure(exc: BaseException) -> Any:
+            exc = translate(exc)
             if isinstance(exc, StorageError):
                 log.info("%s: %s %s", name, exc.code, exc.message)
                 return response_cls(status=status(exc.code, exc.message))
@@ -235,11 +241,16 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
         async def unary_handler(request, context):
             user = await self._caller(name, context)
             try:
-                return await impl(request, context, user)
+                response = await impl(request, context, user)
             except grpc.aio.AbortError:
                 raise
             except Exception as exc:  # every error becomes a status
                 return failure(exc)
+            if response.ByteSize() > MAX_ANSWER:
+                return failure(
+                    ResourceExhausted(f"{name}: the answer would exceed gRPC's message limit; ask for less")
+                )
+            return response
 
         return unary_handler
 
@@ -268,7 +279,8 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
         if user is None:
             log.info("Authenticate: wrong username or password for %r", request.client_id[:64])
             return gw.AuthenticateResponse(status=status("UNAUTHENTICATED", "wrong username or password"))
-        self.store.ensure_home(user)
+        # Nothing is written to sign in (the home is made on first use): signing in works
+        # on a full disk, and never waits for the store.
         return gw.AuthenticateResponse(status=ok(), token=self.tokens.mint_access(user), user=user_proto(user))
 
     async def rpc_WhoAmI(self, request, context, user):
@@ -322,85 +334,114 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
 
     # -- namespace -----------------------------------------------------------------
     async def rpc_GetHome(self, request, context, user):
-        self.store.ensure_home(user)
+        await self.store.run(self.store.ensure_home, user)
         return sp.GetHomeResponse(status=ok(), path=HOME)
 
     async def rpc_Stat(self, request, context, user):
-        loc = self._resolve(user, request.ref)
-        info = self.store.stat(user, loc, list(request.arbitrary_metadata_keys))
+        keys = list(request.arbitrary_metadata_keys)
+        info = await self.store.run(lambda: self.store.stat(user, self._resolve(user, request.ref), keys))
         await self.store.fill_checksums([info])
         return sp.StatResponse(status=ok(), info=resource_info(self.store, info))
 
-    def _list(self, user, request):
-        loc = self._resolve(user, request.ref)
+    async def _listing(self, user, request):
+        """Start listing: (folder, its id, the names to list)."""
         if request.page_size < 0:
             raise InvalidArgument("page_size must not be negative")
         after = _decode_token(request.page_token) if request.page_token else None
-        infos, more = self.store.list_container(
-            user, loc, list(request.arbitrary_metadata_keys), after=after, limit=request.page_size
-        )
-        return infos, (_encode_token(more) if more is not None else "")
+
+        def start():
+            loc = self._resolve(user, request.ref)
+            parent_id, names = self.store.list_names(user, loc, after)
+            return loc, parent_id, names
+
+        return await self.store.run(start)
+
+    async def _entries(self, user, loc, parent_id, names, md_keys) -> AsyncIterator[sp_res.ResourceInfo]:
+        """The ResourceInfos of ``names``, read a batch per call on the store's thread."""
+        for i in range(0, len(names), LIST_BATCH):
+            infos = await self.store.run(self.store.list_batch, user, loc, parent_id, names[i : i + LIST_BATCH], md_keys)
+            await self.store.fill_checksums(infos)
+            for info in infos:
+                yield resource_info(self.store, info)
 
     async def rpc_ListContainer(self, request, context, user):
-        infos, next_token = self._list(user, request)
-        await self.store.fill_checksums(infos)
-        return sp.ListContainerResponse(
-            status=ok(), infos=[resource_info(self.store, i) for i in infos], next_page_token=next_token
-        )
+        loc, parent_id, names = await self._listing(user, request)
+        limit = request.page_size or len(names)
+        infos: list[sp_res.ResourceInfo] = []
+        size = 0
+        cut = False
+        async for ri in self._entries(user, loc, parent_id, names[:limit], list(request.arbitrary_metadata_keys)):
+            entry = ri.ByteSize() + 8  # + the field's tag and length
+            if entry > LIST_PAGE_BYTES:
+                raise ResourceExhausted(
+                    f"the entry {ri.path} is too large to list (its metadata?): Stat it with fewer metadata keys"
+                )
+            if size + entry > LIST_PAGE_BYTES:
+                cut = True
+                break
+            infos.append(ri)
+            size += entry
+        more = cut or limit < len(names)
+        next_token = _encode_token(infos[-1].name) if more and infos else ""
+        return sp.ListContainerResponse(status=ok(), infos=infos, next_page_token=next_token)
 
     async def rpc_ListContainerStream(self, request, context, user) -> AsyncIterator[Any]:
-        infos, next_token = self._list(user, request)
-        for info in infos:
-            await self.store.fill_checksums([info])
-            yield sp.ListContainerStreamResponse(
-                status=ok(), info=resource_info(self.store, info), next_page_token=next_token
-            )
+        loc, parent_id, names = await self._listing(user, request)
+        limit = request.page_size or len(names)
+        next_token = _encode_token(names[limit - 1]) if limit < len(names) else ""
+        async for ri in self._entries(user, loc, parent_id, names[:limit], list(request.arbitrary_metadata_keys)):
+            if ri.ByteSize() > MAX_ANSWER:
+                raise ResourceExhausted(
+                    f"the entry {ri.path} is too large to list (its metadata?): Stat it with fewer metadata keys"
+                )
+            yield sp.ListContainerStreamResponse(status=ok(), info=ri, next_page_token=next_token)
 
     async def rpc_CreateContainer(self, request, context, user):
-        self.store.create_container(user, self._resolve(user, request.ref))
+        await self.store.run(lambda: self.store.create_container(user, self._resolve(user, request.ref)))
         return sp.CreateContainerResponse(status=ok())
 
     async def rpc_TouchFile(self, request, context, user):
-        self.store.touch_file(user, self._resolve(user, request.ref))
+        await self.store.run(lambda: self.store.touch_file(user, self._resolve(user, request.ref)))
         return sp.TouchFileResponse(status=ok())
 
     async def rpc_Delete(self, request, context, user):
-        self.store.delete(user, self._resolve(user, request.ref))
+        await self.store.run(lambda: self.store.delete(user, self._resolve(user, request.ref)))
         return sp.DeleteResponse(status=ok())
 
     async def rpc_Move(self, request, context, user):
-        src = self._resolve(user, request.source, "source")
-        dst = self._resolve(user, request.destination, "destination")
-        self.store.move(user, src, dst)
+        def move():
+            src = self._resolve(user, request.source, "source")
+            dst = self._resolve(user, request.destination, "destination")
+            self.store.move(user, src, dst)
+
+        await self.store.run(move)
         return sp.MoveResponse(status=ok())
 
     # -- metadata --------------------------------------------------------------------
     async def rpc_SetArbitraryMetadata(self, request, context, user):
-        loc = self._resolve(user, request.ref)
-        self.store.set_metadata(user, loc, dict(request.arbitrary_metadata.metadata))
+        items = dict(request.arbitrary_metadata.metadata)
+        await self.store.run(lambda: self.store.set_metadata(user, self._resolve(user, request.ref), items))
         return sp.SetArbitraryMetadataResponse(status=ok())
 
     async def rpc_UnsetArbitraryMetadata(self, request, context, user):
-        loc = self._resolve(user, request.ref)
-        self.store.unset_metadata(user, loc, list(request.arbitrary_metadata_keys))
+        keys = list(request.arbitrary_metadata_keys)
+        await self.store.run(lambda: self.store.unset_metadata(user, self._resolve(user, request.ref), keys))
         return sp.UnsetArbitraryMetadataResponse(status=ok())
 
     async def rpc_GetQuota(self, request, context, user):
-        loc = self._resolve_or_home(user, request)
-        total, used, remaining = self.store.quota_of(user, loc)
+        total, used, remaining = await self.store.run(
+            lambda: self.store.usage.quota_of(user, self._resolve_or_home(user, request))
+        )
         opaque = types_pb2.Opaque()
         opaque.map["remaining"].CopyFrom(types_pb2.OpaqueEntry(decoder="plain", value=str(remaining).encode()))
         return sp.GetQuotaResponse(status=ok(), total_bytes=total, used_bytes=used, opaque=opaque)
 
     # -- data transfer -----------------------------------------------------------------
     async def rpc_InitiateFileUpload(self, request, context, user):
-        loc = self._resolve(user, request.ref)
         opts = UploadOptions(lock_id=request.lock_id)
         length = _opaque_text(request.opaque, "Upload-Length")
         if length is not None and length != "":
-            if not length.isdigit():
-                raise InvalidArgument(f"Upload-Length must be a non-negative integer, not {length[:40]!r}")
-            opts.length = int(length)
+            opts.length = parse_decimal(length, "Upload-Length")
         option = request.WhichOneof("options")
         if option == "if_not_exist":
             opts.if_not_exist = request.if_not_exist
@@ -411,7 +452,9 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
             opts.if_unmodified_since_ns = ts.seconds * 1_000_000_000 + ts.nanos
         session_id = uuid.uuid4().hex
         token, expires = self.tokens.mint_transfer(session_id, "upload")
-        self.store.transfers.initiate_upload(user, loc, opts, session_id, expires)
+        await self.store.run(
+            lambda: self.store.transfers.initiate_upload(user, self._resolve(user, request.ref), opts, session_id, expires)
+        )
         checksums = [sp_res.ResourceChecksumPriority(type=MD5, priority=100)]
         protocols = [
             gw_res.FileUploadProtocol(
@@ -425,10 +468,17 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
         return gw.InitiateFileUploadResponse(status=ok(), protocols=protocols)
 
     async def rpc_InitiateFileDownload(self, request, context, user):
-        loc = self._resolve(user, request.ref)
+        def initiate():
+            loc = self._resolve(user, request.ref)
+            return loc.owner, self.store.transfers.initiate_download(user, loc)
+
+        owner, node_id = await self.store.run(initiate)
+        # A stateless session, as Reva's: the token names the file (nothing is written,
+        # so downloads work on a full disk).
         session_id = uuid.uuid4().hex
-        token, expires = self.tokens.mint_transfer(session_id, "download")
-        self.store.transfers.initiate_download(user, loc, session_id, expires)
+        token, _expires = self.tokens.mint_transfer(
+            session_id, "download", node=node_id, owner=owner, user=user.opaque_id
+        )
         protocol = gw_res.FileDownloadProtocol(
             protocol="simple", download_endpoint=f"{self.data_url}/data/simple/{session_id}", token=token
         )
@@ -436,14 +486,13 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
 
     # -- versions --------------------------------------------------------------------
     async def rpc_ListFileVersions(self, request, context, user):
-        loc = self._resolve(user, request.ref)
-        versions = self.store.versions.list(user, loc)
+        versions = await self.store.run(lambda: self.store.versions.list(user, self._resolve(user, request.ref)))
         start = 0
         if request.page_token:
-            token = _decode_token(request.page_token)
-            if not token.isdigit():
-                raise InvalidArgument("invalid page_token")
-            start = int(token)
+            try:
+                start = parse_decimal(_decode_token(request.page_token), "page_token")
+            except InvalidArgument:
+                raise InvalidArgument("invalid page_token") from None
         end = start + request.page_size if request.page_size > 0 else len(versions)
         next_token = _encode_token(str(end)) if end < len(versions) else ""
         return sp.ListFileVersionsResponse(
@@ -456,14 +505,15 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
         )
 
     async def rpc_RestoreFileVersion(self, request, context, user):
-        loc = self._resolve(user, request.ref)
+        loc = await self.store.run(self._resolve, user, request.ref)
         await self.store.versions.restore(user, loc, request.key)
         return sp.RestoreFileVersionResponse(status=ok())
 
     # -- recycle bin -----------------------------------------------------------------
     async def rpc_ListRecycle(self, request, context, user):
-        loc = self._resolve_or_home(user, request)
-        items = self.store.recycle.list(user, loc, request.key)
+        items = await self.store.run(
+            lambda: self.store.recycle.list(user, self._resolve_or_home(user, request), request.key)
+        )
         if request.HasField("from_ts"):
             items = [i for i in items if i.deletion_ns >= request.from_ts.seconds * 1_000_000_000]
         if request.HasField("to_ts"):
@@ -483,219 +533,27 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
         )
 
     async def rpc_RestoreRecycleItem(self, request, context, user):
-        loc = self._resolve_or_home(user, request)
         if not request.key:
             raise InvalidArgument("RestoreRecycleItem needs the key of the item")
-        target = None
-        if request.HasField("restore_ref") and (request.restore_ref.path or request.restore_ref.resource_id.opaque_id):
-            target = self._resolve(user, request.restore_ref, "restore_ref")
-        self.store.recycle.restore(user, loc, request.key, target)
+
+        def restore():
+            loc = self._resolve_or_home(user, request)
+            target = None
+            if request.HasField("restore_ref") and (
+                request.restore_ref.path or request.restore_ref.resource_id.opaque_id
+            ):
+                target = self._resolve(user, request.restore_ref, "restore_ref")
+            self.store.recycle.restore(user, loc, request.key, target)
+
+        await self.store.run(restore)
         return sp.RestoreRecycleItemResponse(status=ok())
 
     async def rpc_PurgeRecycle(self, request, context, user):
-        loc = self._resolve_or_home(user, request)
-        self.store.recycle.purge(user, loc, request.key)
+        await self.store.run(lambda: self.store.recycle.purge(user, self._resolve_or_home(user, request), request.key))
         await purge_now(self.store)
         return sp.PurgeRecycleResponse(status=ok())
 
 
 async def purge_now(store: Store) -> None:
-    for path in store.purge_pending():
-        await asyncio.to_thread(remove_tree, path)
-
-
-# --------------------------------------------------------------------------------------
-# serve / main
-# --------------------------------------------------------------------------------------
-def parse_address(value: str, what: str) -> tuple[str, int]:
-    host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ConfigError(f"{what} address must be HOST:PORT, not {value!r}")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    return host, int(port)
-
-
-def format_address(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-async def serve(
-    root: str | Path,
-    grpc_addr: str = DEFAULT_GRPC,
-    http_addr: str = DEFAULT_HTTP,
-    users_file: str | Path | None = None,
-    *,
-    token_lifetime: int = 3600,
-    quota: int | None = None,
-    max_versions: int = 50,
-    data_url: str | None = None,
-    stop_event: asyncio.Event | None = None,
-    install_signal_handlers: bool = True,
-) -> None:
-    """Run the storage until ``stop_event`` is set (or SIGTERM/SIGINT arrives).
-
-    Raises :class:`~.auth.ConfigError` for a bad configuration and
-    :class:`StartupError` when a port cannot be bound.
-    """
-    users = UserDirectory.from_file(users_file) if users_file else UserDirectory()
-    grpc_host, grpc_port = parse_address(grpc_addr, "gRPC")
-    http_host, http_port = parse_address(http_addr, "HTTP")
-    if token_lifetime <= 0:
-        raise ConfigError("token lifetime must be positive")
-    try:
-        store = Store(Path(root), users, quota=quota, max_versions=max_versions)
-    except OSError as exc:
-        raise ConfigError(f"cannot use storage root {str(root)!r}: {exc.strerror or exc}") from None
-    except Exception as exc:  # sqlite3.DatabaseError and friends
-        raise ConfigError(f"cannot open the storage database in {str(root)!r}: {exc}") from None
-    loop = asyncio.get_running_loop()
-    stop = stop_event or asyncio.Event()
-    grpc_server = None
-    http_server = None
-    cleaner = None
-    handled: list[int] = []
-    try:
-        tokens = TokenManager(load_or_create_secret(store.meta_dir / "jwt-secret"), users, token_lifetime)
-        store.transfers.cleanup(startup=True)
-        await purge_now(store)
-
-        # bind both ports before announcing anything
-        try:
-            sockets = tornado.netutil.bind_sockets(http_port, http_host)
-        except OSError as exc:
-            raise StartupError(f"cannot listen on {http_addr} (HTTP): {exc.strerror or exc}") from None
-        http_port = sockets[0].getsockname()[1]
-        advertised_host = http_host if http_host not in ("", "0.0.0.0", "::") else "127.0.0.1"
-        public = (data_url or f"http://{format_address(advertised_host, http_port)}").rstrip("/")
-
-        grpc_server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
-        gw_grpc.add_GatewayAPIServicer_to_server(GatewayService(store, tokens, public), grpc_server)
-        try:
-            bound = grpc_server.add_insecure_port(format_address(grpc_host, grpc_port))
-        except RuntimeError:
-            bound = 0
-        if not bound:
-            for sock in sockets:
-                sock.close()
-            raise StartupError(f"cannot listen on {grpc_addr} (gRPC): address in use or not available")
-        grpc_port = bound
-
-        app = datagateway.make_app(store, tokens)
-        http_server = tornado.httpserver.HTTPServer(
-            app, max_body_size=1 << 62, max_buffer_size=4 * 1024 * 1024, chunk_size=1 << 20, idle_connection_timeout=3600
-        )
-        http_server.add_sockets(sockets)
-        await grpc_server.start()
-
-        if install_signal_handlers:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                with contextlib.suppress(NotImplementedError, RuntimeError):
-                    loop.add_signal_handler(sig, stop.set)
-                    handled.append(sig)
-
-        async def periodic_cleanup() -> None:
-            while True:
-                await asyncio.sleep(300)
-                try:
-                    store.transfers.cleanup()
-                    await purge_now(store)
-                except Exception:
-                    log.exception("periodic cleanup failed")
-
-        cleaner = asyncio.create_task(periodic_cleanup())
-        print(
-            f"mesh-zenodo storage: gRPC on {format_address(grpc_host, grpc_port)}, "
-            f"data gateway on {public}, root {store.root}",
-            file=sys.stderr,
-            flush=True,
-        )
-        await stop.wait()
-        log.info("mesh-zenodo storage: shutting down")
-    finally:
-        for sig in handled:
-            loop.remove_signal_handler(sig)
-        if cleaner is not None:
-            cleaner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await cleaner
-        if http_server is not None:
-            http_server.stop()
-        if grpc_server is not None:
-            await grpc_server.stop(grace=2)
-        if http_server is not None:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(http_server.close_all_connections(), 5)
-            await asyncio.sleep(0)  # let connection-close callbacks remove partial uploads
-        store.close()
-
-
-def _positive_int(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
-    if number <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {value!r}")
-    return number
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="mesh-zenodo storage",
-        description="Embedded CS3 storage: a GatewayAPI gRPC server and a Reva-style HTTP data gateway "
-        "backed by a folder and SQLite.",
-    )
-    parser.add_argument("--root", required=True, help="storage folder (created if missing)")
-    parser.add_argument(
-        "--grpc", default=DEFAULT_GRPC, metavar="HOST:PORT", help=f"gRPC gateway address ({DEFAULT_GRPC})"
-    )
-    parser.add_argument(
-        "--http", default=DEFAULT_HTTP, metavar="HOST:PORT", help=f"HTTP data gateway address ({DEFAULT_HTTP})"
-    )
-    parser.add_argument(
-        "--users", metavar="FILE", help="users JSON in Reva's users.demo.json shape (default: Reva's demo users)"
-    )
-    parser.add_argument("--token-lifetime", type=_positive_int, default=3600, help=argparse.SUPPRESS)
-    parser.add_argument("--quota", type=_positive_int, default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--max-versions", type=_positive_int, default=50, help=argparse.SUPPRESS)
-    parser.add_argument("--data-url", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--log-level", default="WARNING", help=argparse.SUPPRESS)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``mesh-zenodo storage`` / ``python -m mesh_zenodo.storage``; returns the exit code."""
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse already printed the problem
-        return int(exc.code or 0)
-    level = getattr(logging, str(args.log_level).upper(), None)
-    if not isinstance(level, int):
-        print(f"mesh-zenodo storage: error: unknown log level {args.log_level!r}", file=sys.stderr)
-        return 2
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    logging.getLogger("tornado.access").setLevel(max(level, logging.WARNING))
-    try:
-        asyncio.run(
-            serve(
-                args.root,
-                args.grpc,
-                args.http,
-                args.users,
-                token_lifetime=args.token_lifetime,
-                quota=args.quota,
-                max_versions=args.max_versions,
-                data_url=args.data_url,
-            )
-        )
-    except ConfigError as exc:
-        print(f"mesh-zenodo storage: error: {exc}", file=sys.stderr)
-        return 2
-    except StartupError as exc:
-        print(f"mesh-zenodo storage: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    return 0
+    for path in await blocking(store.purge_pending):
+        await blocking(remove_tree, path)

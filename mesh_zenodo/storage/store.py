@@ -14,9 +14,11 @@ Layout of the storage root::
 
 :class:`Store` opens the root (folders, the SQLite connection, schema migrations) and owns
 transactions (:meth:`Store._tx`), per-file locks and the namespace: resolving references,
-node ids and etags, stat, list, create, touch, delete, move, metadata and the quota. Its
-collaborators hold a reference to it and use the same database, transactions and helpers:
+stat, list, create, touch, delete, move and metadata. Its collaborators hold a reference
+to it and use the same database, transactions and helpers:
 
+* ``store.nodes``     -- :class:`.nodes.Nodes` (node ids, etags, :class:`.nodes.NodeInfo`)
+* ``store.usage``     -- :class:`.quota.Usage` (bytes used per home, quota and disk checks)
 * ``store.versions``  -- :class:`.versions.Versions` (file versions)
 * ``store.recycle``   -- :class:`.recycle.RecycleBin` (the recycle bin)
 * ``store.transfers`` -- :class:`.transfers.Transfers` (upload/download sessions, commit)
@@ -26,31 +28,44 @@ Every operation takes the calling :class:`~.auth.User` and a :class:`~.paths.Loc
 path relative to that owner's home) and checks the permission it needs with
 :meth:`Store.authorize`, the one call path to the one decision (:class:`~.permissions.Access`).
 
-All methods are synchronous and meant to be called from the event loop thread: each one
-is a handful of syscalls and SQLite statements, so they are atomic with respect to each
-other. Only whole-file work (hashing, copying, deleting trees: :mod:`.files`) is run by
-callers in a worker thread.
+All methods are synchronous. Once the storage serves they run on the store's own thread
+(:meth:`Store.run`, :mod:`.worker`): one call at a time, so each call is atomic with
+respect to the others, and the event loop never waits for SQLite or the file system.
+Whole-file work (hashing, copying, deleting trees: :mod:`.files`) runs in worker threads
+(:func:`.worker.blocking`).
+
+Every mutation is whole or not at all (:mod:`.journal`): its file-system step is undone
+when its transaction fails, and a crash between the two is repaired at the next start.
+A full disk is :class:`~.errors.InsufficientStorage`, never an internal error; reading
+never needs to write (ids of files seen for the first time, checksums and usage counts
+are recorded when the disk allows it, and answered all the same).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
-import mimetypes
 import os
 import shutil
 import sqlite3
 import stat as statmod
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .auth import User, UserDirectory
-from .errors import AlreadyExists, InsufficientStorage, InvalidArgument, NotFound, PermissionDenied
+from .errors import (
+    AlreadyExists,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    is_disk_full,
+    translate,
+)
 from .files import EMPTY_MD5, hash_file, tree_size
+from .journal import Journal
+from .nodes import NodeInfo, Nodes
 from .paths import (
     HOME,
     STORAGE_ID,
@@ -62,36 +77,26 @@ from .paths import (
     parse_home_path,
 )
 from .permissions import Access
+from .quota import Usage
 from .recycle import RecycleBin
 from .schema import migrate
 from .transfers import Transfers
 from .versions import Versions
+from .worker import StoreThread, blocking
 
 log = logging.getLogger("mesh_zenodo.storage")
 
-DIR_MIME = "httpd/unix-directory"
 DEFAULT_MAX_VERSIONS = 50
+#: seconds a transaction waits for another program's lock on the database
+DB_BUSY_TIMEOUT = 15.0
 
-mimetypes.add_type("application/x-ipynb+json", ".ipynb")
-mimetypes.add_type("text/markdown", ".md")
 
-
-@dataclass
-class NodeInfo:
-    id: str
-    owner: str
-    parent_id: str | None
-    path: str
-    name: str
-    is_dir: bool
-    size: int
-    mtime_ns: int
-    etag: str
-    mime_type: str
-    md5: str | None
-    permissions: frozenset[str]
-    metadata: dict[str, str] = field(default_factory=dict)
-    abs_path: str = ""
+def _disk_nearly_full(path: Path) -> bool:
+    """Whether there is no room left for SQLite's shared-memory index (32 KiB)."""
+    try:
+        return shutil.disk_usage(path).free < 64 * 1024
+    except OSError:
+        return False
 
 
 class Store:
@@ -104,10 +109,12 @@ class Store:
         *,
         quota: int | None = None,
         max_versions: int = DEFAULT_MAX_VERSIONS,
+        fault: str | None = None,
     ):
         self.root = Path(os.path.realpath(root))
         self.users = users
         self.quota = quota
+        self.fault = fault
         self.meta_dir = self.root / ".mesh-zenodo"
         self.homes_dir = self.root / "home"
         self.uploads_dir = self.meta_dir / "uploads"
@@ -125,34 +132,85 @@ class Store:
         ):
             d.mkdir(parents=True, exist_ok=True)
         os.chmod(self.meta_dir, 0o700)
-        self.db = sqlite3.connect(self.meta_dir / "storage.sqlite", isolation_level=None)
-        try:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            migrate(self.db)
-            # The bytes used per home are recounted (one walk, when first needed) by each
-            # run: files put into a home while the storage was stopped are counted too.
-            self.db.execute("DELETE FROM usage")
-        except BaseException:
-            self.close()
-            raise
+        self._thread: StoreThread | None = None
+        self.db = self._open_database(exclusive=False)
         self._tx_depth = 0
+        self._after_commit: list = []
         self._file_locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+        self.nodes = Nodes(self)
+        self.usage = Usage(self)
         self.access = Access(self)
+        self.journal = Journal(self)
         self.versions = Versions(self, max_versions)
         self.recycle = RecycleBin(self)
         self.transfers = Transfers(self)
 
+    def _open_database(self, *, exclusive: bool) -> sqlite3.Connection:
+        """The connection to ``storage.sqlite`` (WAL), migrated. Used by one thread at a
+        time: the opener's until the storage serves, then only the store's own thread
+        (every call goes through :meth:`run`).
+
+        WAL mode shares its index with other processes through a ``-shm`` file that
+        SQLite makes when the database is opened; on a full disk that fails ("disk I/O
+        error"), and the database is then opened for this process alone (``EXCLUSIVE``
+        locking: the index lives in memory), so that the storage still starts and serves
+        reads."""
+        db = sqlite3.connect(
+            self.meta_dir / "storage.sqlite", isolation_level=None, check_same_thread=False, timeout=DB_BUSY_TIMEOUT
+        )
+        try:
+            if exclusive:
+                db.execute("PRAGMA locking_mode=EXCLUSIVE")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            migrate(db)
+        except sqlite3.OperationalError as exc:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+            if exclusive or not _disk_nearly_full(self.meta_dir):
+                raise
+            log.warning("the disk is full (%s): the database is opened for this process alone", exc)
+            return self._open_database(exclusive=True)
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                db.close()
+            raise
+        return db
+
     def close(self) -> None:
+        if self._thread is not None:
+            self._thread.close()
+            self._thread = None
         with contextlib.suppress(sqlite3.Error):
             self.db.close()
 
     # ---------------------------------------------------------------------------------
-    # transactions and locks
+    # the store's thread, transactions and locks
     # ---------------------------------------------------------------------------------
+    async def run(self, fn, /, *args, **kwargs):
+        """Run ``fn(*args, **kwargs)`` (store work: anything that touches the database)
+        on the store's thread; a full disk comes out as :class:`InsufficientStorage`."""
+        if self._thread is None:
+            self._thread = StoreThread()
+        return await self._thread.run(self._call, fn, args, kwargs)
+
+    @staticmethod
+    def _call(fn, args, kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            translated = translate(exc)
+            if translated is exc:
+                raise
+            raise translated from None
+
     @contextlib.contextmanager
     def _tx(self) -> Iterator[None]:
-        """One SQLite transaction (``BEGIN IMMEDIATE``); nested uses join the outer one."""
+        """One SQLite transaction (``BEGIN IMMEDIATE``); nested uses join the outer one.
+
+        If it does not commit (an error inside, or at the commit: a full disk), it is
+        rolled back and the error propagates; what :meth:`after_commit` registered runs
+        only once it committed."""
         if self._tx_depth:
             self._tx_depth += 1
             try:
@@ -162,14 +220,49 @@ class Store:
             return
         self.db.execute("BEGIN IMMEDIATE")
         self._tx_depth = 1
+        self._after_commit = []
         try:
             yield
+            self.db.execute("COMMIT")
         except BaseException:
             self._tx_depth = 0
-            self.db.execute("ROLLBACK")
+            self._after_commit = []
+            if self.db.in_transaction:  # SQLite may already have rolled back (SQLITE_FULL)
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.execute("ROLLBACK")
             raise
         self._tx_depth = 0
-        self.db.execute("COMMIT")
+        actions, self._after_commit = self._after_commit, []
+        for action in actions:
+            try:
+                action()
+            except Exception:
+                log.exception("an action after a commit failed")
+
+    def after_commit(self, action) -> None:
+        """Run ``action()`` once the current transaction committed (at once outside one):
+        for what cannot be undone, such as sending data to the purge area."""
+        if self._tx_depth:
+            self._after_commit.append(action)
+        else:
+            action()
+
+    def _try_write(self, fn) -> bool:
+        """Run ``fn()`` in a transaction of its own if the disk allows it: for what a
+        read records on the way (ids, checksums, counts). False if the disk is full.
+        Inside a caller's transaction it is part of that transaction (errors propagate)."""
+        if self._tx_depth:
+            fn()
+            return True
+        try:
+            with self._tx():
+                fn()
+        except (sqlite3.Error, OSError) as exc:
+            if not is_disk_full(exc):
+                raise
+            log.info("not recorded for now (the disk is full)")
+            return False
+        return True
 
     @contextlib.asynccontextmanager
     async def file_lock(self, loc: Loc):
@@ -214,17 +307,22 @@ class Store:
         return str(self.homes_dir / self.owner_user(owner).username)
 
     def ensure_home(self, user: User) -> Loc:
+        """The user's home (made on first use; its node id is the user's id)."""
         home = self.home_dir(user.opaque_id)
-        os.makedirs(home, exist_ok=True)
-        with self._tx():
-            row = self.db.execute(
-                "SELECT id FROM nodes WHERE owner=? AND path='' AND trash_key IS NULL", (user.opaque_id,)
-            ).fetchone()
-            if row is None:
+        if not os.path.isdir(home):
+            os.makedirs(home, exist_ok=True)
+        row = self.db.execute(
+            "SELECT id FROM nodes WHERE owner=? AND path='' AND trash_key IS NULL", (user.opaque_id,)
+        ).fetchone()
+        if row is None:
+
+            def record() -> None:
                 self.db.execute("DELETE FROM nodes WHERE id=?", (user.opaque_id,))
                 self.db.execute(
                     "INSERT INTO nodes(id, owner, path) VALUES (?, ?, '')", (user.opaque_id, user.opaque_id)
                 )
+
+            self._try_write(record)
         return Loc(user.opaque_id, "")
 
     def abs_path(self, loc: Loc) -> str:
@@ -279,121 +377,9 @@ class Store:
             exists = False
         if not exists:
             if rel:
-                self._drop_stale(loc)
+                self._try_write(lambda: self.nodes.drop_stale(loc))
             raise not_found
         return Loc(owner, join_relative(rel, relative)) if relative else loc
-
-    def _row(self, loc: Loc) -> tuple | None:
-        return self.db.execute(
-            "SELECT id, gen, cks_size, cks_mtime_ns, md5 FROM nodes WHERE owner=? AND path=? AND trash_key IS NULL",
-            (loc.owner, loc.rel),
-        ).fetchone()
-
-    def _node_row(self, loc: Loc) -> tuple:
-        """The node row of an existing path, created on first sight."""
-        row = self._row(loc)
-        if row is None:
-            node_id = loc.owner if not loc.rel else str(uuid.uuid4())
-            with self._tx():
-                self.db.execute("INSERT INTO nodes(id, owner, path) VALUES (?, ?, ?)", (node_id, loc.owner, loc.rel))
-            row = (node_id, 0, None, None, None)
-        return row
-
-    def _drop_stale(self, loc: Loc) -> None:
-        """Forget the nodes recorded at and below ``loc`` (vanished from disk)."""
-        with self._tx():
-            ids = [
-                r[0]
-                for r in self.db.execute(
-                    f"SELECT id FROM nodes WHERE owner=? AND trash_key IS NULL AND {is_descendant_sql()}",
-                    (loc.owner, *desc_params(loc.rel)),
-                )
-            ]
-            self._forget_nodes(ids)
-
-    def _forget_nodes(self, ids: list[str]) -> None:
-        """Drop nodes for good, with their metadata and versions (inside a transaction)."""
-        for node_id in ids:
-            self.db.execute("DELETE FROM metadata WHERE node_id=?", (node_id,))
-            self.versions.forget(node_id)
-            self.db.execute("DELETE FROM nodes WHERE id=?", (node_id,))
-
-    def _fresh_node(self, loc: Loc) -> str:
-        """A new node id for a path that is being created."""
-        self._drop_stale(loc)
-        node_id = str(uuid.uuid4())
-        with self._tx():
-            self.db.execute("INSERT INTO nodes(id, owner, path) VALUES (?, ?, ?)", (node_id, loc.owner, loc.rel))
-        return node_id
-
-    def _bump(self, loc: Loc, *, include_self: bool = True) -> None:
-        """Change the etag of ``loc`` and of every folder above it."""
-        paths = [loc.rel] if include_self else []
-        rel = loc.rel
-        while rel:
-            rel = rel.rsplit("/", 1)[0] if "/" in rel else ""
-            paths.append(rel)
-        if not paths:
-            return
-        marks = ",".join("?" * len(paths))
-        with self._tx():
-            self.db.execute(
-                f"UPDATE nodes SET gen = gen + 1 WHERE owner=? AND trash_key IS NULL AND path IN ({marks})",
-                (loc.owner, *paths),
-            )
-
-    @staticmethod
-    def _etag(node_id: str, gen: int, st: os.stat_result) -> str:
-        if statmod.S_ISDIR(st.st_mode):
-            basis = f"{node_id}:{gen}:d:{st.st_mtime_ns}"
-        else:
-            basis = f"{node_id}:{gen}:f:{st.st_size}:{st.st_mtime_ns}"
-        return '"' + hashlib.md5(basis.encode()).hexdigest() + '"'
-
-    def _info(self, user: User, loc: Loc, st: os.stat_result, row: tuple, parent_id: str | None, md_keys) -> NodeInfo:
-        node_id, gen, cks_size, cks_mtime_ns, md5 = row
-        is_dir = statmod.S_ISDIR(st.st_mode)
-        if is_dir:
-            mime = DIR_MIME
-            md5 = None
-        else:
-            mime = mimetypes.guess_type(loc.name, strict=False)[0] or "application/octet-stream"
-            if cks_size != st.st_size or cks_mtime_ns != st.st_mtime_ns:
-                md5 = None
-        info = NodeInfo(
-            id=node_id,
-            owner=loc.owner,
-            parent_id=parent_id,
-            path=loc.path,
-            name=loc.name,
-            is_dir=is_dir,
-            size=0 if is_dir else st.st_size,
-            mtime_ns=st.st_mtime_ns,
-            etag=self._etag(node_id, gen, st),
-            mime_type=mime,
-            md5=md5,
-            permissions=self.permissions(user, loc),
-            abs_path=self.abs_path(loc),
-        )
-        if md_keys:
-            info.metadata = self._metadata(node_id, md_keys)
-        return info
-
-    def _metadata(self, node_id: str, keys) -> dict[str, str]:
-        keys = list(keys)
-        if "*" in keys:
-            rows = self.db.execute("SELECT key, value FROM metadata WHERE node_id=?", (node_id,))
-        else:
-            marks = ",".join("?" * len(keys))
-            rows = self.db.execute(
-                f"SELECT key, value FROM metadata WHERE node_id=? AND key IN ({marks})", (node_id, *keys)
-            )
-        return dict(rows.fetchall())
-
-    def _parent_id(self, loc: Loc) -> str | None:
-        if not loc.rel:
-            return None
-        return self._node_row(loc.parent)[0]
 
     def _require(self, loc: Loc) -> os.stat_result:
         st = self._lstat(loc)
@@ -402,21 +388,21 @@ class Store:
         return st
 
     # ---------------------------------------------------------------------------------
-    # read operations
+    # read operations (never need to write: see Nodes.row)
     # ---------------------------------------------------------------------------------
     def stat(self, user: User, loc: Loc, md_keys=()) -> NodeInfo:
         self.authorize(user, loc, "stat")
         st = self._require(loc)
-        return self._info(user, loc, st, self._node_row(loc), self._parent_id(loc), md_keys)
+        return self.nodes.info(user, loc, st, self.nodes.row(loc, st), self.nodes.parent_id(loc), md_keys)
 
-    def list_container(self, user: User, loc: Loc, md_keys=(), after: str | None = None, limit: int = 0):
-        """Entries of a folder sorted by name, starting after ``after``; returns
-        (infos, next_after or None)."""
+    def list_names(self, user: User, loc: Loc, after: str | None = None) -> tuple[str, list[str]]:
+        """The names in a folder, sorted, after ``after``; returns (folder id, names).
+        Read the entries themselves with :meth:`list_batch`, a batch per call."""
         self.authorize(user, loc, "list_container")
         st = self._require(loc)
         if not statmod.S_ISDIR(st.st_mode):
             raise InvalidArgument(f"not a folder: {loc.path}")
-        parent_id = self._node_row(loc)[0]
+        parent_id = self.nodes.row(loc, st)[0]
         names = []
         with os.scandir(self.abs_path(loc)) as it:
             for entry in it:
@@ -430,47 +416,66 @@ class Store:
                     continue  # not representable in CS3 (undecodable or too long)
                 names.append(name)
         names.sort()
-        more = None
-        if limit and len(names) > limit:
-            names = names[:limit]
-            more = names[-1]
-        infos = []
-        with self._tx():
-            for name in names:
-                child = loc.child(name)
-                try:
-                    cst = os.lstat(os.path.join(self.abs_path(loc), name))
-                except OSError:
-                    continue
-                if not (statmod.S_ISDIR(cst.st_mode) or statmod.S_ISREG(cst.st_mode)):
-                    continue
-                infos.append(self._info(user, child, cst, self._node_row(child), parent_id, md_keys))
-        return infos, more
+        return parent_id, names
 
-    def record_checksum(self, info: NodeInfo, md5: str) -> None:
-        """Remember a lazily computed checksum if the file did not change meanwhile."""
-        try:
-            st = os.lstat(info.abs_path)
-        except OSError:
-            return
-        if st.st_size == info.size and st.st_mtime_ns == info.mtime_ns:
-            with self._tx():
-                self.db.execute(
-                    "UPDATE nodes SET cks_size=?, cks_mtime_ns=?, md5=? WHERE id=?",
-                    (st.st_size, st.st_mtime_ns, md5, info.id),
+    def list_batch(self, user: User, loc: Loc, parent_id: str, names: list[str], md_keys=()) -> list[NodeInfo]:
+        """The entries ``names`` of the folder ``loc`` (those still there)."""
+        self.authorize(user, loc, "list_container")
+        folder = self.abs_path(loc)
+        infos = []
+        unrecorded = []
+        for name in names:
+            child = loc.child(name)
+            path = os.path.join(folder, name)
+            try:
+                cst = os.lstat(path)
+            except OSError:
+                continue
+            if not (statmod.S_ISDIR(cst.st_mode) or statmod.S_ISREG(cst.st_mode)):
+                continue
+            row = self.nodes.find(child)
+            if row is None:
+                row = (self.nodes.new_id(child, cst), 0, None, None, None)
+                unrecorded.append((row[0], child))
+            infos.append(self.nodes.info(user, child, cst, row, parent_id, md_keys, abs_path=path))
+        if unrecorded:
+
+            def record() -> None:
+                self.db.executemany(
+                    "INSERT OR IGNORE INTO nodes(id, owner, path) VALUES (?, ?, ?)",
+                    [(node_id, child.owner, child.rel) for node_id, child in unrecorded],
                 )
-            info.md5 = md5
+
+            self._try_write(record)
+        return infos
+
+    def record_checksums(self, sums: list[tuple[NodeInfo, str]]) -> None:
+        """Remember lazily computed checksums of files that did not change meanwhile (if
+        the disk allows: the answer has them either way)."""
+        rows = []
+        for info, md5 in sums:
+            try:
+                st = os.lstat(info.abs_path)
+            except OSError:
+                continue
+            if st.st_size == info.size and st.st_mtime_ns == info.mtime_ns:
+                info.md5 = md5
+                rows.append((st.st_size, st.st_mtime_ns, md5, info.id))
+        if rows:
+            self._try_write(
+                lambda: self.db.executemany("UPDATE nodes SET cks_size=?, cks_mtime_ns=?, md5=? WHERE id=?", rows)
+            )
 
     async def fill_checksums(self, infos: list[NodeInfo]) -> None:
         """Compute (in a worker thread) the MD5 of files that appeared by other means."""
-        for info in infos:
-            if not info.is_dir and info.md5 is None:
-                md5 = await asyncio.to_thread(hash_file, info.abs_path)
-                if md5 is not None:
-                    self.record_checksum(info, md5)
+        missing = [info for info in infos if not info.is_dir and info.md5 is None]
+        if not missing:
+            return
+        sums = await blocking(lambda: [hash_file(info.abs_path) for info in missing])
+        await self.run(self.record_checksums, [(i, md5) for i, md5 in zip(missing, sums) if md5 is not None])
 
     # ---------------------------------------------------------------------------------
-    # write operations
+    # write operations: whole or not at all (store.journal)
     # ---------------------------------------------------------------------------------
     def _check_parent(self, user: User, loc: Loc, permission: str) -> Loc:
         if not loc.rel:
@@ -487,31 +492,47 @@ class Store:
     def create_container(self, user: User, loc: Loc) -> None:
         parent = self._check_parent(user, loc, "create_container")
         path = self.abs_path(loc)
-        try:
-            os.mkdir(path)
-        except FileExistsError:
-            raise AlreadyExists(f"already exists: {loc.path}") from None
-        with self._tx():
-            self._fresh_node(loc)
-            self._bump(parent)
+        if os.path.lexists(path):
+            raise AlreadyExists(f"already exists: {loc.path}")
+
+        def make() -> None:
+            try:
+                os.mkdir(path)
+            except FileExistsError:
+                raise AlreadyExists(f"already exists: {loc.path}") from None
+
+        def record() -> None:
+            self.nodes.fresh(loc)
+            self.nodes.bump(parent)
+
+        undo = [self.journal.remove(path), *self.journal.mtimes(os.path.dirname(path))]
+        self.journal.run(undo, make, record)
 
     def touch_file(self, user: User, loc: Loc) -> None:
         parent = self._check_parent(user, loc, "initiate_file_upload")
         path = self.abs_path(loc)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            raise AlreadyExists(f"already exists: {loc.path}") from None
-        os.close(fd)
-        st = os.lstat(path)
-        with self._tx():
-            node_id = self._fresh_node(loc)
+        if os.path.lexists(path):
+            raise AlreadyExists(f"already exists: {loc.path}")
+
+        def make() -> None:
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                raise AlreadyExists(f"already exists: {loc.path}") from None
+            os.close(fd)
+
+        def record() -> None:
+            st = os.lstat(path)
+            node_id = self.nodes.fresh(loc)
             self.db.execute(
                 "UPDATE nodes SET cks_size=?, cks_mtime_ns=?, md5=? WHERE id=?",
                 (st.st_size, st.st_mtime_ns, EMPTY_MD5, node_id),
             )
-            self._add_usage(loc.owner, st.st_size)
-            self._bump(parent)
+            self.usage.add(loc.owner, st.st_size)
+            self.nodes.bump(parent)
+
+        undo = [self.journal.remove(path), *self.journal.mtimes(os.path.dirname(path))]
+        self.journal.run(undo, make, record)
 
     def delete(self, user: User, loc: Loc) -> str:
         """Move a file or folder to the owner's recycle bin; returns the recycle key."""
@@ -520,7 +541,7 @@ class Store:
         self.authorize(user, loc, "delete")
         st = self._require(loc)
         is_dir = statmod.S_ISDIR(st.st_mode)
-        node_id = self._node_row(loc)[0]
+        node_id = self.nodes.row(loc, st, strict=True)[0]
         size = tree_size(self.abs_path(loc)) if is_dir else st.st_size
         return self.recycle.take(loc, node_id, is_dir, size)
 
@@ -539,32 +560,44 @@ class Store:
         if dst.rel.startswith(src.rel + "/"):
             raise InvalidArgument(f"cannot move a folder into itself: {src.path} -> {dst.path}")
         dparent = self._check_parent(user, dst, "create_container" if is_dir else "initiate_file_upload")
-        if self._lstat(dst) is not None or os.path.lexists(self.abs_path(dst)):
+        src_abs, dst_abs = self.abs_path(src), self.abs_path(dst)
+        if self._lstat(dst) is not None or os.path.lexists(dst_abs):
             raise AlreadyExists(f"already exists: {dst.path}")
-        self._node_row(src)  # make sure the moved node keeps a recorded id
-        os.rename(self.abs_path(src), self.abs_path(dst))
-        with self._tx():
-            self._drop_stale(dst)
+        self.nodes.row(src, st, strict=True)  # the moved node keeps a recorded id
+
+        def rename() -> None:
+            if os.path.lexists(dst_abs):
+                raise AlreadyExists(f"already exists: {dst.path}")
+            os.rename(src_abs, dst_abs)
+
+        def record() -> None:
+            self.nodes.drop_stale(dst)
             self.db.execute(
                 f"UPDATE nodes SET path = ? || substr(path, ?) WHERE owner=? AND trash_key IS NULL AND {is_descendant_sql()}",
                 (dst.rel, len(src.rel) + 1, src.owner, *desc_params(src.rel)),
             )
-            self._bump(src.parent)
-            self._bump(dparent)
+            self.nodes.bump(src.parent)
+            self.nodes.bump(dparent)
+
+        undo = [
+            self.journal.move_back(dst_abs, src_abs),
+            *self.journal.mtimes(os.path.dirname(src_abs), os.path.dirname(dst_abs)),
+        ]
+        self.journal.run(undo, rename, record)
 
     # ---------------------------------------------------------------------------------
     # arbitrary metadata
     # ---------------------------------------------------------------------------------
     def set_metadata(self, user: User, loc: Loc, items: dict[str, str]) -> None:
         self.authorize(user, loc, "initiate_file_upload")
-        self._require(loc)
+        st = self._require(loc)
         for key in items:
             if not key or "\x00" in key or len(key.encode()) > 1024:
                 raise InvalidArgument("metadata keys must be non-empty strings of at most 1024 bytes")
             if key == "*":
                 raise InvalidArgument("'*' is not a valid metadata key")
-        node_id = self._node_row(loc)[0]
         with self._tx():
+            node_id = self.nodes.row(loc, st, strict=True)[0]
             for key, value in items.items():
                 self.db.execute(
                     "INSERT OR REPLACE INTO metadata(node_id, key, value) VALUES (?,?,?)", (node_id, key, value)
@@ -572,69 +605,45 @@ class Store:
 
     def unset_metadata(self, user: User, loc: Loc, keys) -> None:
         self.authorize(user, loc, "initiate_file_upload")
-        self._require(loc)
-        node_id = self._node_row(loc)[0]
+        st = self._require(loc)
         with self._tx():
+            node_id = self.nodes.row(loc, st, strict=True)[0]
             for key in keys:
                 self.db.execute("DELETE FROM metadata WHERE node_id=? AND key=?", (node_id, key))
 
     # ---------------------------------------------------------------------------------
-    # quota: a running count of the bytes in each home
+    # the quota (store.usage; ``self.quota`` is the limit per home, None: the disk's)
     # ---------------------------------------------------------------------------------
     def used_bytes(self, owner: str) -> int:
-        """The bytes of the regular files in ``owner``'s home (symlinks not followed; not
-        the versions, not the recycle bin). A running count in the ``usage`` table: one
-        walk of the home the first time it is needed in a run, then kept up to date by
-        every change of size, in that change's transaction (:meth:`_add_usage`)."""
-        row = self.db.execute("SELECT bytes FROM usage WHERE owner=?", (owner,)).fetchone()
-        if row is not None:
-            return max(0, row[0])
-        used = tree_size(self.home_dir(owner))
-        with self._tx():
-            self.db.execute("INSERT OR REPLACE INTO usage(owner, bytes) VALUES (?, ?)", (owner, used))
-        return used
-
-    def _add_usage(self, owner: str, delta: int) -> None:
-        """Count ``delta`` more bytes in ``owner``'s home (call inside the transaction of
-        the change; a home not counted yet is counted by its first walk instead)."""
-        if delta:
-            self.db.execute("UPDATE usage SET bytes = bytes + ? WHERE owner=?", (delta, owner))
+        return self.usage.used_bytes(owner)
 
     def quota_of(self, user: User, loc: Loc) -> tuple[int, int, int]:
-        """(total, used, remaining) bytes of the home containing ``loc``."""
-        self.authorize(user, loc, "get_quota")
-        used = self.used_bytes(loc.owner)
-        free = shutil.disk_usage(self.root).free
-        if self.quota is None:
-            return used + free, used, free
-        remaining = max(0, min(self.quota - used, free))
-        return self.quota, used, remaining
+        return self.usage.quota_of(user, loc)
 
-    def check_disk(self, new_bytes: int) -> None:
-        if new_bytes > shutil.disk_usage(self.root).free:
-            raise InsufficientStorage(f"not enough disk space for {new_bytes} bytes")
-
-    def check_quota(self, owner: str, new_bytes: int, replaced_bytes: int = 0, *, disk: bool = True) -> None:
-        """Raise :class:`InsufficientStorage` unless a file of ``new_bytes`` replacing one of
-        ``replaced_bytes`` fits. The quota counts the current files of a home (not versions
-        nor the recycle bin); the disk must hold the new bytes in full, since the replaced
-        content is kept as a version."""
-        if disk:
-            self.check_disk(new_bytes)
-        if self.quota is not None:
-            used = self.used_bytes(owner)
-            if used - replaced_bytes + new_bytes > self.quota:
-                raise InsufficientStorage(
-                    f"quota exceeded: {new_bytes} bytes would not fit ({used} of {self.quota} bytes used)"
-                )
+    def check_quota(
+        self,
+        owner: str,
+        new_bytes: int,
+        replaced_bytes: int = 0,
+        *,
+        disk: bool = True,
+        written: int = 0,
+        exclude: str | None = None,
+    ) -> None:
+        self.usage.check_quota(owner, new_bytes, replaced_bytes, disk=disk, written=written, exclude=exclude)
 
     # ---------------------------------------------------------------------------------
     # deleting for good
     # ---------------------------------------------------------------------------------
     def discard(self, path: str) -> None:
-        """Move ``path`` (in the storage's own area) to the purge area."""
-        with contextlib.suppress(FileNotFoundError):
-            os.rename(path, self.purge_dir / uuid.uuid4().hex)
+        """Move ``path`` (in the storage's own area) to the purge area (once the current
+        transaction committed: a rolled-back purge keeps its data)."""
+
+        def move() -> None:
+            with contextlib.suppress(FileNotFoundError):
+                os.rename(path, self.purge_dir / uuid.uuid4().hex)
+
+        self.after_commit(move)
 
     def purge_pending(self) -> list[str]:
         """Paths waiting to be deleted for good (delete them with :func:`.files.remove_tree`)."""

@@ -1,6 +1,17 @@
 """Data transfers: upload and download sessions (started over gRPC, carried out by the
-HTTP data gateway), the temporary files of uploads in ``ROOT/.mesh-zenodo/uploads/``, and
-the commit that puts a finished upload in place."""
+HTTP data gateway), the temporary files of uploads in ``ROOT/.mesh-zenodo/uploads/``, the
+space uploads reserve, and the commit that puts a finished upload in place.
+
+* Upload sessions are rows of the ``uploads`` table (a tus upload resumes across
+  restarts). Download sessions need no row: the transfer token carries the file's node
+  id (as Reva's stateless transfer tokens carry their target), so a download can start
+  on a full disk.
+* An upload reserves the length it announces (at ``InitiateFileUpload``, or the
+  ``Upload-Length`` of its first request) against the owner's quota and the disk's free
+  space, counting every other reservation, until it ends: finished, failed, cancelled
+  (the client went away) or expired. Two uploads that each fit but not together cannot
+  both start.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +24,22 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import AlreadyExists, Conflict, FailedPrecondition, NotFound
+from .errors import (
+    AlreadyExists,
+    Conflict,
+    DiskFull,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    StorageError,
+    translate,
+)
 from .paths import Loc, normalize_etag
 
 if TYPE_CHECKING:
     from .auth import User
-    from .store import NodeInfo, Store
+    from .nodes import NodeInfo
+    from .store import Store
 
 
 @dataclass
@@ -38,11 +59,52 @@ class UploadSession:
 
 @dataclass
 class DownloadSession:
+    """What a download's transfer token says (no row: nothing to write to start one)."""
+
     id: str
     owner: str
     user_id: str
     node_id: str
     expires: int
+
+
+@dataclass
+class Reservation:
+    """Space held by one upload session until it ends."""
+
+    session_id: str
+    owner: str
+    length: int  # bytes of the finished file
+    growth: int  # bytes it adds to the home's usage (length - replaced size, >= 0)
+    written: int = 0  # bytes of it already on disk (tus data so far, or received so far)
+
+
+class Reservations:
+    """The reservations of the running uploads (in memory: rebuilt at start-up from the
+    sessions that hold data or an announced length)."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, Reservation] = {}
+
+    def get(self, session_id: str) -> Reservation | None:
+        return self._held.get(session_id)
+
+    def add(self, reservation: Reservation) -> None:
+        self._held[reservation.session_id] = reservation
+
+    def release(self, session_id: str) -> Reservation | None:
+        return self._held.pop(session_id, None)
+
+    def growth(self, owner: str, exclude: str | None = None) -> int:
+        """What the reservations of ``owner``'s uploads add to the home."""
+        return sum(r.growth for r in list(self._held.values()) if r.owner == owner and r.session_id != exclude)
+
+    def unwritten(self, exclude: str | None = None) -> int:
+        """The bytes the running uploads still have to write to the disk."""
+        return sum(max(0, r.length - r.written) for r in list(self._held.values()) if r.session_id != exclude)
+
+    def __len__(self) -> int:
+        return len(self._held)
 
 
 @dataclass
@@ -59,6 +121,7 @@ class Transfers:
 
     def __init__(self, store: Store):
         self.store = store
+        self.reservations = Reservations()
 
     # ---------------------------------------------------------------------------------
     # uploads
@@ -84,14 +147,12 @@ class Transfers:
         if opts.if_match is not None:
             if st is None:
                 raise FailedPrecondition(f"etag mismatch: {loc.path} does not exist")
-            row = store._node_row(loc)
-            if normalize_etag(opts.if_match) not in ("*", normalize_etag(store._etag(row[0], row[1], st))):
+            row = store.nodes.row(loc)
+            if normalize_etag(opts.if_match) not in ("*", normalize_etag(store.nodes.etag(row[0], row[1], st))):
                 raise FailedPrecondition(f"etag mismatch: {loc.path} was changed since it was read")
         if opts.if_unmodified_since_ns is not None and st is not None and st.st_mtime_ns > opts.if_unmodified_since_ns:
             raise FailedPrecondition(f"modified since the given time: {loc.path}")
-        if opts.length is not None:
-            store.check_quota(loc.owner, opts.length, st.st_size if st is not None else 0)
-        parent_id = store._node_row(parent)[0]
+        parent_id = store.nodes.row(parent, strict=True)[0]
         session = UploadSession(
             id=session_id,
             owner=loc.owner,
@@ -105,6 +166,17 @@ class Transfers:
             lock_id=opts.lock_id,
             expires=expires,
         )
+        if opts.length is not None:
+            self._reserve(session, loc, opts.length)
+        try:
+            self._insert(session)
+        except BaseException:
+            self.reservations.release(session.id)
+            raise
+        return session
+
+    def _insert(self, session: UploadSession) -> None:
+        store = self.store
         with store._tx():
             store.db.execute(
                 "INSERT INTO uploads(id, owner, user_id, parent_id, name, length, if_match, if_not_exist,"
@@ -123,7 +195,107 @@ class Transfers:
                     session.expires,
                 ),
             )
-        return session
+
+    # -- reservations ------------------------------------------------------------------
+    def _replaced(self, loc: Loc) -> int:
+        st = self.store._lstat(loc)
+        return st.st_size if st is not None and statmod.S_ISREG(st.st_mode) else 0
+
+    def _reserve(self, session: UploadSession, loc: Loc, length: int, written: int = 0) -> Reservation:
+        """Check that ``length`` fits (quota and disk, with every other reservation
+        counted) and reserve it for ``session`` (replacing what it held)."""
+        replaced = self._replaced(loc)
+        self.store.usage.check_quota(loc.owner, length, replaced, written=written, exclude=session.id)
+        reservation = Reservation(session.id, loc.owner, length, max(0, length - replaced), written)
+        self.reservations.add(reservation)
+        return reservation
+
+    def begin_put(self, session_id: str, length: int) -> tuple[UploadSession, Reservation]:
+        """A simple PUT of ``length`` bytes starts: the session (NotFound if gone) and its
+        reservation (the one made at initiate, else a new one)."""
+        session = self.get_upload(session_id)
+        if session is None:
+            raise NotFound("upload not found: it finished, expired or was never started")
+        if session.length is not None and session.length != length:
+            raise InvalidArgument(
+                f"Upload-Length {length} differs from the Upload-Length given at InitiateFileUpload ({session.length})"
+            )
+        _user, loc = self.upload_target(session)
+        held = self.reservations.get(session.id)
+        if held is None or held.length != length:
+            held = self._reserve(session, loc, length)
+        held.written = 0
+        return session, held
+
+    def begin_patch(
+        self, session_id: str, offset: int, length: int | None
+    ) -> tuple[UploadSession, int, Reservation | None, int | None]:
+        """A tus PATCH at ``offset`` starts (``length``: its Upload-Length, if any).
+        Returns (session, current offset, reservation or None, bytes this request may
+        carry when the length is still unknown, or None)."""
+        session = self.get_upload(session_id)
+        if session is None:
+            raise NotFound("upload not found: it finished, expired or was never started")
+        try:
+            current = os.path.getsize(self.tus_path(session.id))
+        except FileNotFoundError:
+            current = 0
+        if offset != current:
+            raise OffsetMismatch(current, f"Upload-Offset {offset} does not match the current offset {current}")
+        if length is not None:
+            if session.length is not None and session.length != length:
+                raise InvalidArgument(f"Upload-Length {length} differs from the announced length {session.length}")
+            if length < current:
+                raise InvalidArgument(f"Upload-Length {length} is smaller than the data already received ({current})")
+        _user, loc = self.upload_target(session)
+        announced = session.length if session.length is not None else length
+        if announced is None:  # deferred length: what the quota still allows
+            if self.store.quota is None:
+                return session, current, None, None
+            used = self.store.usage.used_bytes(loc.owner) + self.reservations.growth(loc.owner, session.id)
+            allowance = max(0, self.store.quota - used + self._replaced(loc))
+            return session, current, None, max(0, allowance - current)
+        held = self.reservations.get(session.id)
+        if held is None or held.length != announced:
+            held = self._reserve(session, loc, announced, written=current)
+        held.written = current
+        if session.length is None:
+            try:
+                self.set_upload_length(session.id, announced)
+            except BaseException:
+                self.reservations.release(session.id)
+                raise
+            session.length = announced
+        return session, current, held, None
+
+    def drop_reservation(self, session_id: str) -> None:
+        """A simple upload's transfer failed or was cancelled: what it reserved is free
+        again (a new attempt reserves anew)."""
+        self.reservations.release(session_id)
+
+    def finish(self, session: UploadSession, tmp_path: str, size: int, md5: str) -> NodeInfo:
+        """Commit a finished upload and end its session (whole or not at all). A failure
+        that a new attempt cannot fix (gone, precondition, quota) ends the session too."""
+        user, loc = self.upload_target(session)
+        try:
+            return self.commit_file(
+                user,
+                loc,
+                tmp_path,
+                size,
+                md5,
+                if_match=session.if_match,
+                if_not_exist=session.if_not_exist,
+                if_unmodified_since_ns=session.if_unmodified_since_ns,
+                session_id=session.id,
+            )
+        except Exception as exc:
+            error = translate(exc)
+            if isinstance(error, StorageError) and error.http_status != 500 and not isinstance(error, DiskFull):
+                self.end_upload(session.id)
+            else:  # may pass on a new attempt: the session stays, without its reservation
+                self.reservations.release(session.id)
+            raise
 
     def get_upload(self, session_id: str) -> UploadSession | None:
         row = self.store.db.execute(
@@ -145,10 +317,11 @@ class Transfers:
             self.store.db.execute("UPDATE uploads SET length=? WHERE id=?", (length, session_id))
 
     def end_upload(self, session_id: str) -> None:
-        with self.store._tx():
-            self.store.db.execute("DELETE FROM uploads WHERE id=?", (session_id,))
+        """The session is over: its reservation, its tus data and its row go."""
+        self.reservations.release(session_id)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.tus_path(session_id))
+        self.store._try_write(lambda: self.store.db.execute("DELETE FROM uploads WHERE id=?", (session_id,)))
 
     def upload_target(self, session: UploadSession) -> tuple[User, Loc]:
         """Where a finished upload goes: the session's folder (wherever it is now)."""
@@ -175,11 +348,14 @@ class Transfers:
         if_not_exist: bool = False,
         if_unmodified_since_ns: int | None = None,
         check_quota: bool = True,
+        session_id: str | None = None,
     ) -> NodeInfo:
         """Put a finished temp file in place atomically; the previous content becomes a
         version. Conditions are re-checked here (call under :meth:`Store.file_lock`).
         The home's usage changes by the new minus the replaced size, in the same
-        transaction (no walk of the home)."""
+        transaction (no walk of the home), which also ends the upload ``session_id``.
+        Whole or not at all (:mod:`.journal`): if it cannot commit, the previous
+        content is back in place and ``tmp_path`` holds the new one again."""
         store = self.store
         parent = store._check_parent(user, loc, "initiate_file_upload")
         abs_path = store.abs_path(loc)
@@ -188,8 +364,8 @@ class Transfers:
             raise Conflict(f"cannot write over a special file or link: {loc.path}")
         if st is not None and statmod.S_ISDIR(st.st_mode):
             raise Conflict(f"cannot upload onto a folder: {loc.path}")
-        row = store._node_row(loc) if st is not None else None
-        current_etag = store._etag(row[0], row[1], st) if st is not None else None
+        row = store.nodes.row(loc) if st is not None else None
+        current_etag = store.nodes.etag(row[0], row[1], st) if st is not None else None
         if if_not_exist and st is not None:
             raise FailedPrecondition(f"already exists: {loc.path}")
         if if_match is not None and (
@@ -200,53 +376,59 @@ class Transfers:
             raise FailedPrecondition(f"modified since the given time: {loc.path}")
         replaced = st.st_size if st is not None else 0
         if check_quota:  # the bytes are on disk already: only the quota matters now
-            store.check_quota(loc.owner, size, replaced, disk=False)
-        with store._tx():
-            if st is not None:
-                node_id = row[0]
-                store.versions.keep(node_id, abs_path, st, current_etag)
-            else:
-                node_id = store._fresh_node(loc)
+            store.usage.check_quota(loc.owner, size, replaced, disk=False, exclude=session_id)
+        journal = store.journal
+        if st is not None:
+            node_id = row[0]
+            key, version_path = store.versions.new_key(node_id, st)
+            undo = [journal.move_back(version_path, abs_path, replace=True)]
+        else:
+            node_id, key, version_path = None, None, None
+            undo = [journal.move_back(abs_path, tmp_path)]
+        undo += journal.mtimes(os.path.dirname(abs_path))
+
+        def put_in_place() -> None:
+            if version_path is not None:
+                store.versions.link(abs_path, version_path)
+            elif os.path.lexists(abs_path):
+                raise Conflict(f"something appeared at {loc.path} meanwhile")
             os.rename(tmp_path, abs_path)
+
+        def record() -> None:
+            nonlocal node_id
+            if version_path is not None:
+                store.versions.record(node_id, key, st, current_etag)
+            else:
+                node_id = store.nodes.fresh(loc)
             nst = os.lstat(abs_path)
             store.db.execute(
                 "UPDATE nodes SET cks_size=?, cks_mtime_ns=?, md5=?, gen = gen + 1 WHERE id=?",
                 (nst.st_size, nst.st_mtime_ns, md5, node_id),
             )
-            store._add_usage(loc.owner, nst.st_size - replaced)
-            store._bump(parent)
+            store.usage.add(loc.owner, nst.st_size - replaced)
+            store.nodes.bump(parent)
+            if session_id is not None:
+                store.db.execute("DELETE FROM uploads WHERE id=?", (session_id,))
+
+        journal.run(undo, put_in_place, record)
+        if session_id is not None:
+            self.reservations.release(session_id)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.tus_path(session_id))
         return store.stat(user, loc)
 
     # ---------------------------------------------------------------------------------
     # downloads
     # ---------------------------------------------------------------------------------
-    def initiate_download(self, user: User, loc: Loc, session_id: str, expires: int) -> DownloadSession:
+    def initiate_download(self, user: User, loc: Loc) -> str:
+        """Check that ``user`` may download ``loc``; returns its node id (for the
+        transfer token: nothing is written)."""
         store = self.store
         store.authorize(user, loc, "initiate_file_download")
         st = store._require(loc)
         if statmod.S_ISDIR(st.st_mode):
             raise FailedPrecondition(f"cannot download a folder: {loc.path}")
-        node_id = store._node_row(loc)[0]
-        session = DownloadSession(session_id, loc.owner, user.opaque_id, node_id, expires)
-        with store._tx():
-            store.db.execute(
-                "INSERT INTO downloads(id, owner, user_id, node_id, expires) VALUES (?,?,?,?,?)",
-                (session.id, session.owner, session.user_id, session.node_id, session.expires),
-            )
-        return session
-
-    def get_download(self, session_id: str) -> DownloadSession | None:
-        row = self.store.db.execute(
-            "SELECT id, owner, user_id, node_id, expires FROM downloads WHERE id=?", (session_id,)
-        ).fetchone()
-        if row is None:
-            return None
-        session = DownloadSession(*row)
-        if session.expires < time.time():
-            with self.store._tx():
-                self.store.db.execute("DELETE FROM downloads WHERE id=?", (session_id,))
-            return None
-        return session
+        return store.nodes.row(loc, st)[0]
 
     def download_target(self, session: DownloadSession) -> tuple[User, Loc]:
         user = self.store.users.by_id(session.user_id)
@@ -255,7 +437,7 @@ class Transfers:
         row = self.store.db.execute(
             "SELECT owner, path FROM nodes WHERE id=? AND trash_key IS NULL", (session.node_id,)
         ).fetchone()
-        if row is None:
+        if row is None or row[0] != session.owner:
             raise NotFound("the file of this download no longer exists")
         return user, Loc(row[0], row[1])
 
@@ -266,7 +448,9 @@ class Transfers:
         store.authorize(user, loc, "initiate_file_download")
         path = store.abs_path(loc)
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            # O_NONBLOCK: a FIFO put in the file's place must not block the store's thread
+            # (it is refused below); reading regular files ignores the flag.
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except (FileNotFoundError, NotADirectoryError):
             raise NotFound(f"no such file: {loc.path}") from None
         except OSError as exc:
@@ -277,27 +461,57 @@ class Transfers:
         if not statmod.S_ISREG(st.st_mode):
             os.close(fd)
             raise FailedPrecondition(f"not a file: {loc.path}")
-        info = store._info(user, loc, st, store._node_row(loc), None, ())
+        try:
+            info = store.nodes.info(user, loc, st, store.nodes.row(loc, st), None, ())
+        except BaseException:
+            os.close(fd)
+            raise
         return os.fdopen(fd, "rb"), info
+
+    def open_download(self, session: DownloadSession):
+        """:meth:`open_file` for the file of a download."""
+        user, loc = self.download_target(session)
+        return self.open_file(user, loc)
 
     # ---------------------------------------------------------------------------------
     # housekeeping
     # ---------------------------------------------------------------------------------
     def cleanup(self, *, startup: bool = False) -> None:
         """Forget expired sessions (and their partial data); at start-up also remove
-        stray temporary files left by a crash."""
+        stray temporary files left by a crash, and reserve again what the surviving
+        sessions announced."""
         store = self.store
         now = int(time.time())
-        with store._tx():
-            expired = [r[0] for r in store.db.execute("SELECT id FROM uploads WHERE expires < ?", (now,))]
-            for sid in expired:
-                self.end_upload(sid)
-            store.db.execute("DELETE FROM downloads WHERE expires < ?", (now,))
+        for (sid,) in store.db.execute("SELECT id FROM uploads WHERE expires < ?", (now,)).fetchall():
+            self.end_upload(sid)
         if not startup:
             return
-        live = {r[0] for r in store.db.execute("SELECT id FROM uploads")}
+        live = {}
+        for sid, owner, length in store.db.execute("SELECT id, owner, length FROM uploads").fetchall():
+            live[sid] = (owner, length)
         for entry in store.uploads_dir.iterdir():
             if entry.name.endswith(".tus") and entry.name[: -len(".tus")] in live:
                 continue
             with contextlib.suppress(OSError):
-                entry.unlink()
+                if entry.is_dir() and not entry.is_symlink():
+                    store.discard(str(entry))
+                else:
+                    entry.unlink()
+        for sid, (owner, length) in live.items():
+            if length is None:
+                continue
+            try:
+                written = os.path.getsize(self.tus_path(sid))
+            except OSError:
+                written = 0
+            self.reservations.add(Reservation(sid, owner, length, length, written))
+
+
+class OffsetMismatch(StorageError):
+    """A tus PATCH at another offset than the data received so far."""
+
+    code, http_status = "FAILED_PRECONDITION", 409
+
+    def __init__(self, current: int, message: str):
+        super().__init__(message)
+        self.current = current

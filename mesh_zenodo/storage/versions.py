@@ -3,17 +3,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import stat as statmod
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import InvalidArgument, NotFound
 from .files import copy_with_md5, link_or_copy
 from .paths import Loc
+from .worker import blocking
 
 if TYPE_CHECKING:
     from .auth import User
@@ -41,7 +40,7 @@ class Versions:
         st = store._require(loc)
         if statmod.S_ISDIR(st.st_mode):
             raise InvalidArgument(f"folders have no versions: {loc.path}")
-        return store._node_row(loc)[0]
+        return store.nodes.row(loc, st)[0]
 
     def list(self, user: User, loc: Loc) -> list[Version]:
         """The versions of a file, newest first."""
@@ -63,24 +62,20 @@ class Versions:
     async def restore(self, user: User, loc: Loc, key: str) -> None:
         """Make version ``key`` the current content (the current one becomes a version)."""
         store = self.store
-        source = self.source(user, loc, key)
+        source = await store.run(self.source, user, loc, key)
         tmp = store.transfers.temp_path("restore")
         try:
-            size, md5 = await asyncio.to_thread(copy_with_md5, source, tmp)
+            size, md5 = await blocking(copy_with_md5, source, tmp)
             async with store.file_lock(loc):
-                store.transfers.commit_file(user, loc, tmp, size, md5)
+                await store.run(store.transfers.commit_file, user, loc, tmp, size, md5)
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                Path(tmp).unlink()
+            await blocking(_unlink_quietly, tmp)
 
-    def keep(self, node_id: str, abs_path: str, st: os.stat_result, etag: str) -> None:
-        """Keep the current content of ``abs_path`` as a version (inside the caller's
-        transaction). The file itself stays in place (hard link), so that the caller can
-        atomically rename the new content over it: readers never find the file missing,
-        a crash never loses it."""
+    def new_key(self, node_id: str, st: os.stat_result) -> tuple[str, str]:
+        """A free key for keeping the current content (of status ``st``) of a node, and
+        the path its version will have."""
         db = self.store.db
         vdir = self.store.versions_dir / node_id
-        vdir.mkdir(exist_ok=True)
         base = str(st.st_mtime_ns)
         key, n = base, 0
         while (vdir / key).exists() or db.execute(
@@ -88,7 +83,20 @@ class Versions:
         ).fetchone():
             n += 1
             key = f"{base}-{n}"
-        link_or_copy(abs_path, str(vdir / key))
+        return key, str(vdir / key)
+
+    def link(self, abs_path: str, version_path: str) -> None:
+        """The file-system step of keeping a version: the current content stays in place
+        (a hard link), so that the caller can atomically rename the new content over it:
+        readers never find the file missing, a crash never loses it."""
+        os.makedirs(os.path.dirname(version_path), exist_ok=True)
+        link_or_copy(abs_path, version_path)
+
+    def record(self, node_id: str, key: str, st: os.stat_result, etag: str) -> None:
+        """The database step of keeping a version (inside the caller's transaction); the
+        versions beyond ``max_versions`` are deleted once it committed."""
+        db = self.store.db
+        vdir = self.store.versions_dir / node_id
         db.execute(
             "INSERT INTO versions(node_id, key, size, mtime_ns, etag) VALUES (?,?,?,?,?)",
             (node_id, key, st.st_size, st.st_mtime_ns, etag),
@@ -100,12 +108,17 @@ class Versions:
             ).fetchall()
             for seq, okey in old:
                 db.execute("DELETE FROM versions WHERE seq=?", (seq,))
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(vdir / okey)
+                self.store.after_commit(lambda path=vdir / okey: _unlink_quietly(path))
 
     def forget(self, node_id: str) -> None:
-        """Drop every version of a node that is gone (inside the caller's transaction)."""
+        """Drop every version of a node that is gone (inside the caller's transaction;
+        the files go to the purge area once it committed)."""
         self.store.db.execute("DELETE FROM versions WHERE node_id=?", (node_id,))
         vdir = self.store.versions_dir / node_id
         if vdir.exists():
             self.store.discard(str(vdir))
+
+
+def _unlink_quietly(path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
