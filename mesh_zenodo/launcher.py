@@ -4,10 +4,18 @@ benchmarks start them.
 
 Each program prints one ready line once its ports are bound; the addresses are read
 back from it, so with port 0 the kernel picks free ports and nothing races for them.
+
+A program started here does not outlive the process that started it: on Linux it gets
+SIGTERM (and stops cleanly) when its parent dies, even by SIGKILL or the OOM killer
+(``prctl(PR_SET_PDEATHSIG)``, set in the child before it runs the program). Linux ties
+that to the *thread* that started the child: start programs from a thread that lives as
+long as they should (the main thread).
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
 import re
 import signal
 import subprocess
@@ -113,6 +121,28 @@ class StorageProcess(ProgramProcess):
         return f"http://{self.http_addr}"
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _die_with_parent_hook():
+    """A ``preexec_fn`` that makes the child get SIGTERM when its parent dies (Linux;
+    ``None`` elsewhere). libc is loaded here, in the parent: the hook itself only calls it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # libc's, linked into the interpreter
+    except (OSError, AttributeError):
+        return None
+    parent = os.getpid()
+
+    def hook() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before the prctl: the signal will not come
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return hook
+
+
 def _popen(command: list[str], env: dict[str, str] | None) -> subprocess.Popen:
     return subprocess.Popen(
         command,
@@ -124,6 +154,8 @@ def _popen(command: list[str], env: dict[str, str] | None) -> subprocess.Popen:
         # its own session: a Ctrl+C in the terminal reaches the program that started it,
         # which stops this one in order (Jupyter first asks whether to shut down)
         start_new_session=True,
+        # and it stops when the process that started it dies, however it dies
+        preexec_fn=_die_with_parent_hook(),
     )
 
 

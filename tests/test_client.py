@@ -152,7 +152,10 @@ class TestSessionWhenStorageIsDown:
             port = s.getsockname()[1]
         return Config(
             {
-                "ServerApp": {"jpserver_extensions": {"mesh_zenodo": True}},
+                "ServerApp": {
+                    "jpserver_extensions": {"mesh_zenodo": True},
+                    "contents_manager_class": "mesh_zenodo.contents.CS3ContentsManager",
+                },
                 "CS3Client": {"gateway": f"127.0.0.1:{port}", "password": "x", "rpc_timeout": 3},
             }
         )
@@ -168,12 +171,28 @@ class TestSessionWhenStorageIsDown:
         assert "unreachable" in payload["message"]
 
 
+class TestSessionWithLocalFiles:
+    """Plain `jupyter lab` with the package installed: files on the local disk."""
+
+    @pytest.fixture
+    def jp_server_config(self):
+        return Config({"ServerApp": {"jpserver_extensions": {"mesh_zenodo": True}}})
+
+    async def test_panel_explains_where_the_files_are_and_how_to_use_cs3(self, jp_fetch):
+        payload = json.loads((await jp_fetch("mesh-zenodo", "session")).body)
+        assert payload["contents"] == "local" and payload["connected"] is False
+        assert "this computer's disk" in payload["message"] and "mesh-zenodo lab" in payload["message"]
+
+
 class TestSessionWithWrongPassword:
     @pytest.fixture
     def jp_server_config(self, mz_storage, mz_cs3_root):
         config = cs3_config(mz_storage, mz_cs3_root)
         config["CS3Client"]["password"] = "pw-XYZZY-123"
-        config["ServerApp"] = {"jpserver_extensions": {"mesh_zenodo": True}}
+        config["ServerApp"] = {
+            "jpserver_extensions": {"mesh_zenodo": True},
+            "contents_manager_class": "mesh_zenodo.contents.CS3ContentsManager",
+        }
         return Config(config)
 
     async def test_panel_says_sign_in_failed(self, jp_fetch):

@@ -5,9 +5,12 @@ gRPC (``grpc.aio``) to a CS3 ``GatewayAPI`` (Reva or the embedded storage) and H
 contents manager maps Jupyter paths onto them. Every failure leaves as a
 :class:`~mesh_zenodo.cs3.errors.CS3Error`.
 
-Configuration is traitlets (``c.CS3Client.gateway = ...``); the password may also come
-from the ``MESH_ZENODO_CS3_PASSWORD`` environment variable, which is removed from the
-environment as soon as it is read so that kernels never inherit it.
+Configuration is traitlets (``c.CS3Client.gateway = ...``). The password is a secret and
+never travels in a traitlets ``Config`` that Jupyter logs: ``mesh-zenodo lab`` hands it
+over a pipe (``c.CS3Client.password_fd``, read once and closed). It may also come from the
+``MESH_ZENODO_CS3_PASSWORD`` environment variable, which is removed from ``os.environ`` as
+soon as it is read (the process's initial environment keeps it: ``mesh-zenodo lab``
+re-executes itself without it), or from ``c.CS3Client.password`` in a config file.
 """
 
 from __future__ import annotations
@@ -42,10 +45,40 @@ GATEWAY_ENV = "MESH_ZENODO_CS3_GATEWAY"
 
 #: renew the access token when it has less than this many seconds left
 TOKEN_RENEW_MARGIN = 60
+#: entries asked for per ListContainer page (a server may answer fewer, see list_container)
+LIST_PAGE_SIZE = 1000
 
 
 def reference(path: str) -> spr.Reference:
     return spr.Reference(path=path)
+
+
+def read_secret_fd(fd: int) -> str:
+    """Everything readable from ``fd`` (UTF-8, one trailing newline dropped); ``fd`` is closed."""
+    chunks = []
+    try:
+        while chunk := os.read(fd, 4096):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    text = b"".join(chunks).decode("utf-8", "surrogateescape")
+    return text[:-2] if text.endswith("\r\n") else text.removesuffix("\n")
+
+
+#: passwords read from ``CS3Client.password_fd``, by descriptor: each is read once per
+#: process (a second client with the same configuration must not read whatever file a
+#: later ``open`` was given that descriptor number)
+_FD_PASSWORDS: dict[int, str] = {}
+
+
+def _password_from_fd(fd: int) -> str:
+    if fd not in _FD_PASSWORDS:
+        try:
+            _FD_PASSWORDS[fd] = read_secret_fd(fd)
+        except OSError as err:
+            raise ValueError(f"CS3Client.password_fd: cannot read the password from descriptor {fd}: "
+                             f"{err.strerror or err}") from None
+    return _FD_PASSWORDS[fd]
 
 
 @dataclass
@@ -86,7 +119,15 @@ class CS3Client(LoggingConfigurable):
     password = Unicode(
         config=True,
         help=f"The CS3 user's password (client_secret). Default: ${PASSWORD_ENV}, which is "
-        "removed from the environment once read. Prefer a config file readable only by you.",
+        "removed from the environment once read. Set here, it is logged at DEBUG level by traitlets "
+        "('Config changed: ...'): prefer password_fd, or the environment variable with `mesh-zenodo lab`.",
+    )
+    password_fd = Int(
+        -1,
+        config=True,
+        help="A file descriptor (e.g. the read end of a pipe) to read the CS3 password from, once at "
+        "start, up to its end; it is then closed. A trailing newline is dropped. Takes precedence over "
+        "password. `mesh-zenodo lab` hands the password over this way.",
     )
 
     auth_type = Unicode("basic", config=True, help="CS3 auth type (Reva's auth provider name).")
@@ -107,7 +148,9 @@ class CS3Client(LoggingConfigurable):
         super().__init__(**kwargs)
         # read once, then gone from the environment that kernels and subprocesses inherit
         env_password = os.environ.pop(PASSWORD_ENV, None)
-        if env_password and not self.password:
+        if self.password_fd >= 0:
+            self.password = _password_from_fd(self.password_fd)
+        elif env_password and not self.password:
             self.password = env_password
         self._channel: grpc.aio.Channel | None = None
         self._stub: gw_grpc.GatewayAPIStub | None = None
@@ -270,13 +313,19 @@ class CS3Client(LoggingConfigurable):
             return None
 
     async def list_container(self, path: str, metadata_keys: tuple[str, ...] = ()) -> list[spr.ResourceInfo]:
+        """Every entry of the folder ``path``, page after page (``next_page_token``; a
+        server may cut a page shorter than asked, to keep it under gRPC's message
+        limit). A server that ignores paging answers everything at once, and that is
+        fine; one that answers a token it does not honour (the same token again, or an
+        empty page with a token) is an error rather than an endless loop."""
         infos: list[spr.ResourceInfo] = []
         page_token = ""
+        seen_tokens: set[str] = set()
         while True:
             request = sp.ListContainerRequest(
                 ref=reference(path),
                 arbitrary_metadata_keys=list(metadata_keys),
-                page_size=1000,
+                page_size=LIST_PAGE_SIZE,
                 page_token=page_token,
             )
             response = await self._call("ListContainer", request, f"listing {path}", path)
@@ -284,6 +333,13 @@ class CS3Client(LoggingConfigurable):
             page_token = response.next_page_token
             if not page_token:
                 return infos
+            if page_token in seen_tokens or not response.infos:
+                raise errors.Internal(
+                    f"listing {path} failed: the gateway's paging does not advance "
+                    f"(page token repeated or empty page after {len(infos)} entries)",
+                    path=path,
+                )
+            seen_tokens.add(page_token)
 
     async def create_container(self, path: str) -> None:
         await self._call("CreateContainer", sp.CreateContainerRequest(ref=reference(path)), f"creating folder {path}", path)
