@@ -37,7 +37,23 @@ def test_lab_shows_sciencemesh_panel_and_saves_notebook_on_cs3(lab, mz_raw, mz_s
             expect(page.locator(".mz-SessionHeader-user")).to_contain_text("Albert Einstein", timeout=20_000)
             expect(page.locator(".mz-SessionHeader-user")).to_contain_text("einstein@cernbox.cern.ch")
             expect(page.locator(".mz-SessionHeader-storage")).to_contain_text(mz_storage.grpc_addr)
+            # the two lines under the name say what they are
+            expect(page.locator('[data-testid="mz-session-mail"]')).to_have_text("Mail: einstein@example.org")
+            expect(page.locator('[data-testid="mz-session-account"]')).to_have_text("CS3 id: einstein@cernbox.cern.ch")
             expect(page.locator('[data-testid="mz-tab-myfiles"]')).to_be_visible()
+            # the disabled tabs say why, once: no tooltip inside them, none naming the tab itself
+            for tab, reason in (
+                (
+                    "shares",
+                    "Not available yet: this version of mesh-zenodo cannot share files with other ScienceMesh users.",
+                ),
+                ("projects", "Not available yet: this version of mesh-zenodo has no project spaces."),
+            ):
+                locator = page.locator(f'[data-testid="mz-tab-{tab}"]')
+                expect(locator).to_have_attribute("aria-disabled", "true")
+                expect(locator).to_have_attribute("title", reason)
+                expect(locator.locator("[title]")).to_have_count(0)
+                assert tab.lower() not in reason.lower()
 
             # a new notebook from the launcher is a file on the CS3 storage
             page.click('.jp-LauncherCard[data-category="Notebook"]')
@@ -65,6 +81,20 @@ def test_lab_shows_sciencemesh_panel_and_saves_notebook_on_cs3(lab, mz_raw, mz_s
             expect(page.locator(".mz-MyFiles .jp-DirListing-item", has_text="Untitled.ipynb")).to_be_visible(
                 timeout=20_000
             )
+            # in the default sidebar width, "Modified" and the date are readable, not "Mo…"
+            header = page.locator(
+                ".mz-MyFiles .jp-DirListing-headerItem.jp-id-modified .jp-DirListing-headerItemText:visible"
+            )
+            expect(header).to_have_text("Modified")
+            date = page.locator(".mz-MyFiles .jp-DirListing-item", has_text="Untitled.ipynb").locator(
+                ".jp-DirListing-itemModified"
+            )
+            expect(date).not_to_be_empty()
+            for cell in (header, date):
+                # the text fits its cell (no ellipsis); waits for Lab's column sizing to settle
+                cell.element_handle().wait_for_element_state("stable")
+                page.wait_for_function("e => e.scrollWidth <= e.clientWidth", arg=cell.element_handle(), timeout=10_000)
+            page.screenshot(path=str(tmp_path / "myfiles.png"))
 
             # a large upload from My Files streams into the storage and arrives whole
             data = os.urandom(3 * 1024 * 1024 + 11)

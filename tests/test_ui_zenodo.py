@@ -113,17 +113,19 @@ def lab(mz_storage, standin, inspector, tmp_path_factory):
             "PullService": {"retry_delay": 0.05, "attempts": 2},
         },
     )
-    yield Lab(url=process.url, root=root, tmp=tmp_path)
+    yield Lab(url=process.url, root=root, tmp=tmp_path, gateway=mz_storage.grpc_addr)
     process.stop()
 
 
 class Lab:
-    def __init__(self, url: str, root: str, tmp: Path) -> None:
-        self.url, self.root, self.tmp = url, root, tmp
+    def __init__(self, url: str, root: str, tmp: Path, gateway: str) -> None:
+        self.url, self.root, self.tmp, self.gateway = url, root, tmp, gateway
 
     @property
     def token_file(self) -> Path:
-        return self.tmp / "data" / "mesh-zenodo" / "zenodo-token.json"
+        # einstein's remembered token on this storage (each CS3 user on each storage has their own)
+        gateway = self.gateway.replace(":", "_")
+        return self.tmp / "data" / "mesh-zenodo" / "zenodo-tokens" / gateway / "einstein.json"
 
 
 @pytest.fixture(scope="module")
@@ -215,15 +217,22 @@ def wait_idle(page: Page) -> None:
     expect(page.locator('.mz-ZenodoSearch[data-loading="true"]')).to_have_count(0, timeout=20_000)
 
 
+def folder_item(page: Page, name: str):
+    """A folder listed in the "Download to…" folder picker."""
+    return page.locator(f'.jp-Dialog [data-testid="mz-folder-item"][data-name="{name}"]')
+
+
 def choose_folder(page: Page, folder: str) -> None:
-    """In Lab's folder picker: enter ``folder`` (from the root) and press Select."""
+    """In the folder picker: enter ``folder`` (from the top folder) and press Select."""
     dialog = page.locator(".jp-Dialog")
     expect(dialog).to_be_visible(timeout=10_000)
+    dialog.locator('[data-testid="mz-folder-crumbs"] button').first.click()
     for part in folder.split("/"):
-        item = dialog.locator(".jp-DirListing-item", has_text=part).first
+        item = folder_item(page, part)
         expect(item).to_be_visible(timeout=10_000)
         item.dblclick()
-        expect(dialog.locator(".jp-BreadCrumbs")).to_contain_text(part, timeout=10_000)
+        expect(dialog.locator('[data-testid="mz-folder-crumbs"] button').last).to_have_text(part, timeout=10_000)
+    expect(dialog.locator('[data-testid="mz-folder-target"]')).to_have_text(f"Save in: /{folder}")
     dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
     expect(dialog).to_have_count(0, timeout=10_000)
 
@@ -271,10 +280,14 @@ def open_record(page: Page, title: str) -> None:
 def test_panel_tabs_and_login_with_a_good_token_then_log_out(page, lab, standin, shots):
     panel = open_panel(page)
     expect(panel.locator(".mz-SidePanel-title")).to_have_text("Zenodo")
-    # three views; publishing is not there yet, and says so
+    # three views; publishing is not there yet, and its tooltip says why, once (no
+    # tooltip inside the tab, no "Upload"/"publishing feature" pointing back to itself)
     upload = page.locator('[data-testid="mz-tab-zenodo-upload"]')
     expect(upload).to_have_attribute("aria-disabled", "true")
-    expect(upload).to_have_attribute("title", "Publishing a share arrives with the publishing feature")
+    expect(upload).to_have_attribute(
+        "title", "Not available yet: this version of mesh-zenodo cannot publish to Zenodo."
+    )
+    expect(upload.locator("[title]")).to_have_count(0)
     upload.click(force=True)
     expect(page.locator('.mz-TabPage-content[data-tab-id="zenodo-upload"]')).to_have_count(0)
 
@@ -294,7 +307,9 @@ def test_panel_tabs_and_login_with_a_good_token_then_log_out(page, lab, standin,
     expect(connected).to_contain_text("Connected to 127.0.0.1", timeout=20_000)
     expect(page.locator('[data-testid="mz-zenodo-connected-url"]')).to_have_text(standin.url)
     expect(page.locator('[data-testid="mz-zenodo-remembered"]')).to_have_text("Remembered on this computer")
-    expect(connected).to_contain_text("Can publish")
+    # the token may publish, but this Lab cannot (the Upload tab is disabled): no "Can publish"
+    expect(connected.locator(".mz-Badge")).to_have_text(["Remembered on this computer"])
+    expect(connected).not_to_contain_text("Can publish")
     # the token is gone from the page and was never stored in the browser
     expect(token_input).to_have_value("")
     stored = page.evaluate("() => JSON.stringify([{...localStorage}, {...sessionStorage}, document.cookie])")
@@ -355,6 +370,16 @@ def test_search_records_page_filter_sort_and_errors(page, standin, shots):
     expect(search_results(page)).to_have_count(10)
     expect(page.locator('[data-testid="mz-zenodo-page"]')).to_have_text("page 1 of 2")
     expect(page.locator('[data-testid="mz-zenodo-sort"]')).to_have_value("mostrecent")
+    # the form's choices come from the server's one Zenodo vocabulary
+    types = page.locator('[data-testid="mz-zenodo-type"] option')
+    expect(types.first).to_have_text("All types")
+    expect(page.locator('[data-testid="mz-zenodo-type"] option[value="physicalobject"]')).to_have_text(
+        "Physical object"
+    )
+    expect(page.locator('[data-testid="mz-zenodo-type"]')).to_have_value("")
+    expect(page.locator('[data-testid="mz-zenodo-sort"] option')).to_have_text(
+        ["Best match", "Most recent", "Least recent", "Newest", "Oldest"]
+    )
     expect(page.locator('[data-testid="mz-zenodo-prev"]')).to_be_disabled()
     shoot(page, shots, "search-records-light")
 
@@ -430,7 +455,21 @@ def test_communities_drill_down_and_back(page, shots):
     escape = communities.filter(has_text="ESCAPE 2020")
     expect(escape).to_contain_text("European Science Cluster of Astronomy & Particle physics")
     expect(escape.locator(".mz-Badge")).to_have_text("project")
-    expect(page.locator('[data-testid="mz-zenodo-filters"]')).to_be_hidden()
+    # communities have no resource type; their sorts are the communities' own
+    expect(page.locator('[data-testid="mz-zenodo-type"]')).to_be_hidden()
+    expect(page.locator('[data-testid="mz-zenodo-sort"]')).to_have_value("newest")
+    expect(page.locator('[data-testid="mz-zenodo-sort"] option')).to_have_text(
+        ["Best match", "Newest", "Oldest", "Recently updated", "Least recently updated"]
+    )
+    newest_first = communities.first.locator(".mz-CommunityList-title").text_content()
+    page.select_option('[data-testid="mz-zenodo-sort"]', "oldest")
+    wait_idle(page)
+    expect(page.locator('[data-testid="mz-zenodo-search-error"]')).to_have_count(0)
+    expect(communities).to_have_count(5)
+    expect(communities.first.locator(".mz-CommunityList-title")).not_to_have_text(newest_first)
+    page.select_option('[data-testid="mz-zenodo-sort"]', "newest")
+    wait_idle(page)
+    expect(communities.first.locator(".mz-CommunityList-title")).to_have_text(newest_first)
     set_theme(page, dark=True)
     shoot(page, shots, "search-communities-dark")
 
@@ -466,6 +505,10 @@ def test_record_details(page, standin, shots):
     doi = page.locator('[data-testid="mz-zenodo-doi"] a')
     expect(doi).to_have_text(f"10.5281/zenodo.{DIMUON}")
     expect(doi).to_have_attribute("href", f"https://doi.org/10.5281/zenodo.{DIMUON}")
+    # in the default sidebar width the DOI stays on one line (never cut mid-number);
+    # the whole DOI is its tooltip
+    expect(doi).to_have_attribute("title", f"10.5281/zenodo.{DIMUON}")
+    assert doi.evaluate("a => a.getClientRects().length") == 1
     expect(page.locator('[data-testid="mz-zenodo-version"]')).to_contain_text("1.0")
     expect(page.locator('[data-testid="mz-zenodo-published"]')).to_have_text("2023-04-18")
     expect(page.locator('[data-testid="mz-zenodo-license"]')).to_have_text("Creative Commons Zero v1.0 Universal")
@@ -514,17 +557,23 @@ def test_download_all_into_a_cs3_folder_with_a_name_clash(page, lab, standin, in
     open_record(page, DIMUON_TITLE)
     page.click('[data-testid="mz-zenodo-download-all"]')
     expect(page.locator(".jp-Dialog-header")).to_have_text("Download all to…")
-    expect(page.locator(".jp-Dialog .jp-DirListing-item", has_text=folder)).to_be_visible(timeout=10_000)
+    expect(folder_item(page, folder)).to_be_visible(timeout=10_000)
     shoot(page, shots, "pull-choose-folder")
     choose_folder(page, folder)
 
     # README.md exists already: the server's answer makes Lab ask what to do
     conflict = page.locator('[data-testid="mz-zenodo-conflict"]')
     expect(conflict).to_contain_text(f"README.md already exists in /{folder}", timeout=30_000)
+    # meanwhile the card says it waits for the answer, not a finished-looking count
+    card = page.locator('[data-testid="mz-zenodo-pull"]').first
+    expect(card).to_have_attribute("data-state", "asking")
+    expect(card.locator('[data-testid="mz-zenodo-pull-waiting"]')).to_have_text(
+        "Waiting for your answer: 1 file already exists"
+    )
+    expect(card.locator('[data-testid="mz-zenodo-pull-counts"]')).to_have_count(0)
     shoot(page, shots, "pull-name-clash")
     page.locator(".jp-Dialog-button", has_text="Keep both (rename)").click()
 
-    card = page.locator('[data-testid="mz-zenodo-pull"]').first
     summary = card.locator('[data-testid="mz-zenodo-pull-summary"]')
     expect(summary).to_contain_text(f"Saved 3 files to /{folder}", timeout=60_000)
     expect(card).to_have_attribute("data-state", "done")
@@ -545,19 +594,124 @@ def test_download_all_into_a_cs3_folder_with_a_name_clash(page, lab, standin, in
     expect(browser.locator(".jp-BreadCrumbs")).to_contain_text(folder, timeout=20_000)
     expect(browser.locator(".jp-DirListing-item", has_text="dimuon.csv")).to_be_visible(timeout=20_000)
 
-    # INFO: the folder knows which record and version it came from
-    browser.locator(".jp-BreadCrumbs-home").click()
-    item = browser.locator(".jp-DirListing-item", has_text=folder)
+
+
+def test_download_into_a_new_folder_made_in_the_picker(page, lab, standin, inspector, shots):
+    parent = f"picker-{uuid.uuid4().hex[:6]}"
+    assert inspector.mkdir(f"{lab.root}/{parent}").status.code == CODE_OK
+    new_name = f"run 2012B {uuid.uuid4().hex[:4]}"
+    expected = record_files(standin, DIMUON)
+
+    open_panel(page)
+    open_record(page, DIMUON_TITLE)
+    page.click('[data-testid="mz-zenodo-download-all"]')
+    dialog = page.locator(".jp-Dialog")
+    expect(dialog.locator(".jp-Dialog-header")).to_have_text("Download all to…")
+    dialog.locator('[data-testid="mz-folder-crumbs"] button').first.click()
+    folder_item(page, parent).dblclick()
+    expect(dialog.locator('[data-testid="mz-folder-crumbs"] button').last).to_have_text(parent, timeout=10_000)
+    expect(dialog.locator('[data-testid="mz-folder-empty"]')).to_have_text("No folders here.")
+
+    # "New folder" creates a folder, lets the user name it in place, and stays in the picker
+    dialog.locator('[data-testid="mz-folder-new"]').click()
+    name = dialog.locator('[data-testid="mz-folder-name"]')
+    expect(name).to_be_focused(timeout=10_000)
+    name.fill(new_name)
+    name.press("Enter")
+    expect(dialog).to_be_visible()
+    selected = dialog.locator('[data-testid="mz-folder-item"].mz-mod-selected')
+    expect(selected).to_have_text(new_name, timeout=10_000)
+    expect(dialog.locator('[data-testid="mz-folder-target"]')).to_have_text(f"Save in: /{parent}/{new_name}")
+    # the folder is on the storage already, under the name the user gave
+    assert inspector.names(f"{lab.root}/{parent}") == [new_name]
+    shoot(page, shots, "pull-picker-new-folder")
+
+    dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+    expect(dialog).to_have_count(0, timeout=10_000)
+    card = page.locator('[data-testid="mz-zenodo-pull"]').first
+    expect(card.locator('[data-testid="mz-zenodo-pull-dest"]')).to_have_text(f"→ /{parent}/{new_name}")
+    expect(card.locator('[data-testid="mz-zenodo-pull-summary"]')).to_contain_text(
+        f"Saved 3 files to /{parent}/{new_name}", timeout=60_000
+    )
+    # the pull landed in the new folder, and nowhere else; no error anywhere
+    assert inspector.names(f"{lab.root}/{parent}") == [new_name]
+    assert sorted(inspector.names(f"{lab.root}/{parent}/{new_name}")) == sorted(expected)
+    for key, digest in expected.items():
+        assert md5(inspector.read(f"{lab.root}/{parent}/{new_name}/{key}")) == digest
+    expect(page.locator(".jp-Dialog")).to_have_count(0)
+    expect(page.locator(".mz-ErrorBox")).to_have_count(0)
+    expect(page.get_by_text("File browser is disposed")).to_have_count(0)
+
+
+def open_provenance(page: Page, browser, name: str):
+    """Right-click ``name`` in a file browser, then "Zenodo Provenance"; the dialog's body."""
+    item = browser.locator(".jp-DirListing-item", has_text=name)
     expect(item).to_be_visible(timeout=20_000)
     item.click(button="right")
     page.locator(".lm-Menu-item", has_text="Zenodo Provenance").click()
     provenance = page.locator('[data-testid="mz-zenodo-provenance"]')
-    expect(provenance).to_contain_text("was pulled from Zenodo", timeout=20_000)
+    expect(provenance).to_be_visible(timeout=20_000)
+    return provenance
+
+
+def test_provenance_lists_every_record_of_a_folder_and_the_record_of_a_file(page, lab, standin, inspector, shots):
+    folder = f"both-{uuid.uuid4().hex[:6]}"
+    assert inspector.mkdir(f"{lab.root}/{folder}").status.code == CODE_OK
+
+    # two records pulled into one folder, through the panel
+    open_panel(page)
+    open_record(page, DIMUON_TITLE)
+    page.click('[data-testid="mz-zenodo-download-all"]')
+    choose_folder(page, folder)
+    card = page.locator('[data-testid="mz-zenodo-pull"]').first
+    expect(card).to_have_attribute("data-state", "done", timeout=60_000)
+    page.click('[data-testid="mz-zenodo-back"]')
+    open_record(page, OCEAN_TITLE)
+    row = page.locator('[data-testid="mz-zenodo-file"]').filter(has_text="global_means.csv")
+    row.locator('[data-testid="mz-zenodo-download"]').click()
+    choose_folder(page, folder)
+    card = page.locator('[data-testid="mz-zenodo-pull"]').first
+    expect(card.locator(".mz-PullCard-title")).to_have_text(OCEAN_TITLE)
+    expect(card).to_have_attribute("data-state", "done", timeout=60_000)
+
+    # the folder lists both records: title, version, DOI, files (the latest pull first)
+    card.locator('[data-testid="mz-zenodo-pull-open"]').click()
+    browser = page.locator("#filebrowser")
+    expect(browser.locator(".jp-BreadCrumbs")).to_contain_text(folder, timeout=20_000)
+    browser.locator(".jp-BreadCrumbs-home").click()
+    provenance = open_provenance(page, browser, folder)
+    expect(provenance).to_contain_text(f"“{folder}” holds files pulled from 2 Zenodo records:")
+    records = provenance.locator('[data-testid="mz-zenodo-provenance-record"]')
+    expect(records).to_have_count(2)
+    ocean, dimuon = records.nth(0), records.nth(1)
+    expect(ocean).to_have_attribute("data-record-id", str(OCEAN))
+    expect(ocean.locator(".mz-Provenance-recordTitle a")).to_have_text(OCEAN_TITLE)
+    expect(ocean.locator(".mz-Provenance-recordMeta")).to_contain_text("Version 2021.09")
+    expect(ocean.locator(".mz-Doi")).to_have_text(f"10.5281/zenodo.{OCEAN}")
+    expect(ocean.locator(".mz-Doi")).to_have_attribute("href", f"https://doi.org/10.5281/zenodo.{OCEAN}")
+    expect(ocean.locator('[data-testid="mz-zenodo-provenance-files"]')).to_have_text("File: global_means.csv")
+    expect(dimuon).to_have_attribute("data-record-id", str(DIMUON))
+    expect(dimuon.locator(".mz-Provenance-recordTitle a")).to_have_text(DIMUON_TITLE)
+    expect(dimuon.locator(".mz-Provenance-recordMeta")).to_contain_text("Version 1.0")
+    expect(dimuon.locator(".mz-Doi")).to_have_text(f"10.5281/zenodo.{DIMUON}")
+    files = dimuon.locator('[data-testid="mz-zenodo-provenance-files"]')
+    for key in record_files(standin, DIMUON):
+        expect(files).to_contain_text(key)
+    shoot(page, shots, "provenance-folder-light")
+    page.locator(".jp-Dialog-button", has_text="Close").click()
+    expect(page.locator(".jp-Dialog")).to_have_count(0)
+
+    # a file shows its own record, by title
+    browser.locator(".jp-DirListing-item", has_text=folder).dblclick()
+    expect(browser.locator(".jp-BreadCrumbs")).to_contain_text(folder, timeout=20_000)
+    provenance = open_provenance(page, browser, "dimuon.csv")
+    expect(provenance).to_contain_text("“dimuon.csv” was pulled from this Zenodo record:")
     expect(page.locator('[data-testid="mz-zenodo-provenance-title"] a')).to_have_text(DIMUON_TITLE)
-    expect(page.locator('[data-testid="mz-zenodo-provenance-record_id"]')).to_have_text(str(DIMUON))
+    expect(page.locator('[data-testid="mz-zenodo-provenance-title"]')).not_to_contain_text(f"Record {DIMUON}")
     expect(page.locator('[data-testid="mz-zenodo-provenance-version"]')).to_have_text("1.0")
     expect(page.locator('[data-testid="mz-zenodo-provenance-doi"]')).to_have_text(f"10.5281/zenodo.{DIMUON}")
-    shoot(page, shots, "provenance-light")
+    expect(page.locator('[data-testid="mz-zenodo-provenance-key"]')).to_have_text("dimuon.csv")
+    shoot(page, shots, "provenance-file-light")
     page.locator(".jp-Dialog-button", has_text="Close").click()
 
 

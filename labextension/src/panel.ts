@@ -1,6 +1,7 @@
 import { ITranslator } from '@jupyterlab/translation';
 import { LabIcon, SidePanel } from '@jupyterlab/ui-components';
 import { DisposableDelegate, IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
 import { Panel, Widget } from '@lumino/widgets';
 
 import { MeshTabs } from './tabs';
@@ -43,24 +44,40 @@ export class TabbedSidePanel<TContext>
     return this._tabs;
   }
 
+  get tabsChanged(): ISignal<this, void> {
+    return this._tabsChanged;
+  }
+
   addTab(spec: ITabSpec<TContext>): IDisposable {
-    if (this._pending.has(spec.id) || this._handles.has(spec.id)) {
+    if (this._specs.has(spec.id)) {
       throw new Error(`mesh-zenodo: a tab "${spec.id}" exists already`);
     }
+    this._specs.set(spec.id, spec);
     if (this._tabs) {
       this._handles.set(spec.id, this._tabs.addTab(spec));
     } else {
       this._pending.set(spec.id, spec);
     }
+    this._tabsChanged.emit();
     return new DisposableDelegate(() => {
+      if (this._specs.get(spec.id) !== spec) {
+        return;
+      }
+      this._specs.delete(spec.id);
       this._pending.delete(spec.id);
       this._handles.get(spec.id)?.dispose();
       this._handles.delete(spec.id);
+      this._tabsChanged.emit();
     });
   }
 
   select(id: string): boolean {
     return this._tabs?.select(id) ?? false;
+  }
+
+  isEnabled(id: string): boolean {
+    const spec = this._specs.get(id);
+    return !!spec && !!spec.create && spec.disabledReason === undefined;
   }
 
   /**
@@ -88,7 +105,9 @@ export class TabbedSidePanel<TContext>
 
   private _context: TContext;
   private _tabs: MeshTabs<TContext> | null = null;
+  private _specs = new Map<string, ITabSpec<TContext>>();
   private _pending = new Map<string, ITabSpec<TContext>>();
+  private _tabsChanged = new Signal<this, void>(this);
   private _handles = new Map<string, IDisposable>();
 }
 

@@ -5,24 +5,31 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { APIError, requestAPI } from './request';
 import {
   ICS3Session,
+  ILocalContents,
   ISessionFailure,
   ISessionInfo,
   SessionState
 } from './tokens';
 
 /**
- * Fetch the session of the CS3 user the server acts for.
+ * Fetch the session of the CS3 user the server acts for: the session, the
+ * notice that Lab's files are local (a 200 without a session), or why there
+ * is none.
  */
 export async function fetchSession(
   serverSettings: ServerConnection.ISettings,
   trans: TranslationBundle = nullTranslator.load('mesh_zenodo')
-): Promise<ISessionInfo | ISessionFailure> {
+): Promise<SessionState> {
+  let info: ISessionInfo | ILocalContents;
   try {
-    const info = await requestAPI<ISessionInfo>('session', serverSettings);
-    return { ...info, connected: true };
+    info = await requestAPI<ISessionInfo | ILocalContents>('session', serverSettings);
   } catch (error) {
-    return Private.toFailure(error, trans);
+    return { kind: 'error', failure: Private.toFailure(error, trans) };
   }
+  if (info && info.connected === false && info.contents === 'local') {
+    return { kind: 'local', local: info };
+  }
+  return { kind: 'connected', session: { ...(info as ISessionInfo), connected: true } };
 }
 
 /**
@@ -54,13 +61,7 @@ export class SessionModel implements ICS3Session {
     if (!this._pending) {
       this._setState({ kind: 'loading' });
       this._pending = fetchSession(this._serverSettings, this._trans)
-        .then(result => {
-          this._setState(
-            result.connected
-              ? { kind: 'connected', session: result }
-              : { kind: 'error', failure: result }
-          );
-        })
+        .then(state => this._setState(state))
         .finally(() => {
           this._pending = null;
         });
@@ -80,6 +81,23 @@ export class SessionModel implements ICS3Session {
   private _stateChanged = new Signal<this, SessionState>(this);
 }
 
+/**
+ * A short heading for why there is no session (the same words in the
+ * notification, the panel's header and My Files).
+ */
+export function failureTitle(failure: ISessionFailure, trans: TranslationBundle): string {
+  if (failure.status === 401) {
+    return trans.__('The CS3 storage refused the sign-in');
+  }
+  if (failure.status === 0) {
+    return trans.__('The Jupyter server cannot be reached');
+  }
+  if (failure.status === 503 || failure.contents === 'cs3') {
+    return trans.__('The CS3 storage cannot be reached');
+  }
+  return trans.__('Not connected to ScienceMesh');
+}
+
 namespace Private {
   export function toFailure(error: unknown, trans: TranslationBundle): ISessionFailure {
     if (error instanceof APIError) {
@@ -89,7 +107,8 @@ namespace Private {
           connected: false,
           message: body.message || error.message,
           storage: body.storage,
-          status: error.status
+          status: error.status,
+          contents: body.contents === 'cs3' ? 'cs3' : undefined
         };
       }
       if (error.status === 404) {

@@ -45,14 +45,26 @@ export interface IStorageInfo {
 }
 
 /**
- * A 200 answer of the session endpoint.
+ * A 200 answer of the session endpoint when Lab's files are on the CS3 storage.
  */
 export interface ISessionInfo {
   connected: true;
   user: ICS3User;
   storage: IStorageInfo;
-  /** Which contents manager serves Lab's files: the CS3 one or local disk. */
-  contents: 'cs3' | 'local';
+  /** Which contents manager serves Lab's files: the CS3 one. */
+  contents: 'cs3';
+}
+
+/**
+ * A 200 answer of the session endpoint when Lab's files are on the local disk
+ * (plain `jupyter lab` with the package installed): nothing is wrong, no CS3
+ * storage is used, and `message` says how to work on one.
+ */
+export interface ILocalContents {
+  connected: false;
+  contents: 'local';
+  message: string;
+  storage?: Partial<IStorageInfo>;
 }
 
 /**
@@ -64,6 +76,11 @@ export interface ISessionFailure {
   storage?: Partial<IStorageInfo>;
   /** The HTTP status, or 0 when the Jupyter server could not be reached. */
   status: number;
+  /**
+   * `cs3` when Lab's files are on the CS3 storage that could not be reached
+   * (503) or that refused the sign-in (401): Lab's file browsers are empty.
+   */
+  contents?: 'cs3';
 }
 
 /**
@@ -73,6 +90,7 @@ export type SessionState =
   | { kind: 'idle' }
   | { kind: 'loading' }
   | { kind: 'connected'; session: ISessionInfo }
+  | { kind: 'local'; local: ILocalContents }
   | { kind: 'error'; failure: ISessionFailure };
 
 /**
@@ -80,7 +98,11 @@ export type SessionState =
  * files are on it. One session is shared by every plugin.
  */
 export interface ICS3Session {
-  /** The current state. */
+  /**
+   * The current state: `connected`; `local` when Lab's files are on the local
+   * disk (no CS3 storage in use, nothing wrong); `error` when the CS3 storage
+   * cannot be used.
+   */
   readonly state: SessionState;
   /** The session when connected, else `null`. */
   readonly session: ISessionInfo | null;
@@ -129,6 +151,8 @@ export interface ITabbedPanel<TContext> {
   readonly id: string;
   /** What the tabs' `create` gets. */
   readonly context: TContext;
+  /** Emitted when a tab is added or removed. */
+  readonly tabsChanged: ISignal<ITabbedPanel<TContext>, void>;
   /**
    * Add a tab; disposing the result removes it. Tabs may be added at any
    * time, before or after the panel is shown.
@@ -136,6 +160,8 @@ export interface ITabbedPanel<TContext> {
   addTab(spec: ITabSpec<TContext>): IDisposable;
   /** Select tab `id`; false when it is unknown or disabled. */
   select(id: string): boolean;
+  /** Whether tab `id` is there and enabled (e.g. whether publishing is possible). */
+  isEnabled(id: string): boolean;
 }
 
 /**

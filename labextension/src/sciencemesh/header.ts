@@ -5,6 +5,7 @@ import { button, h } from '../dom';
 import { errorBox } from '../feedback';
 import {
   ICS3Session,
+  ILocalContents,
   ISessionFailure,
   ISessionInfo,
   IStorageInfo,
@@ -12,7 +13,9 @@ import {
 } from '../tokens';
 
 /**
- * Shows who is signed in and which storage the server uses, or why not.
+ * Shows who is signed in and which storage the server uses; that Lab's files
+ * are on the local disk (a calm notice: nothing is wrong); or why the CS3
+ * storage cannot be used (an error box with Retry).
  */
 export class SessionHeader extends Widget {
   constructor(session: ICS3Session, trans: TranslationBundle) {
@@ -48,6 +51,9 @@ export class SessionHeader extends Widget {
       case 'connected':
         node.append(...this._renderSession(state.session));
         break;
+      case 'local':
+        node.append(this._renderLocal(state.local));
+        break;
       case 'error':
         node.append(this._renderFailure(state.failure));
         break;
@@ -67,8 +73,8 @@ export class SessionHeader extends Widget {
         title: user.opaque_id ? trans.__('CS3 user id: %1', user.opaque_id) : account
       },
       h('div', { className: 'mz-SessionHeader-name' }, user.display_name || user.username),
-      h('div', { className: 'mz-SessionHeader-account' }, account),
-      user.mail && h('div', { className: 'mz-SessionHeader-mail' }, user.mail)
+      user.mail && this._labelled('mail', trans.__('Mail:'), user.mail),
+      this._labelled('account', trans.__('CS3 id:'), account)
     );
 
     const storageBox = h(
@@ -82,21 +88,34 @@ export class SessionHeader extends Widget {
       h('span', { className: 'mz-SessionHeader-gateway' }, storage.gateway)
     );
 
-    const parts = [userBox, storageBox];
-    if (session.contents === 'local') {
-      parts.push(
-        h(
-          'div',
-          {
-            className: 'mz-Notice mz-SessionHeader-notice',
-            testid: 'mz-session-notice',
-            attrs: { role: 'note' }
-          },
-          trans.__("Lab's files are on the server's local disk, not on the CS3 storage.")
-        )
-      );
-    }
-    return parts;
+    return [userBox, storageBox];
+  }
+
+  /**
+   * One line under the name: a label, then the value (cut with an ellipsis
+   * when the sidebar is narrow; the whole value is its tooltip).
+   */
+  private _labelled(part: string, label: string, value: string): HTMLElement {
+    return h(
+      'div',
+      { className: `mz-SessionHeader-${part}`, testid: `mz-session-${part}`, title: value },
+      h('span', { className: 'mz-SessionHeader-label' }, label),
+      ' ',
+      h('span', { className: 'mz-SessionHeader-value' }, value)
+    );
+  }
+
+  private _renderLocal(local: ILocalContents): HTMLElement {
+    return h(
+      'div',
+      {
+        className: 'mz-Notice mz-mod-info mz-SessionHeader-notice',
+        testid: 'mz-session-notice',
+        attrs: { role: 'note' }
+      },
+      h('div', { className: 'mz-Notice-title' }, this._trans.__('No CS3 storage in use')),
+      h('div', { className: 'mz-Notice-message' }, ...withCode(local.message))
+    );
   }
 
   private _renderFailure(failure: ISessionFailure): HTMLElement {
@@ -133,4 +152,14 @@ export class SessionHeader extends Widget {
 
   private _session: ICS3Session;
   private _trans: TranslationBundle;
+}
+
+/**
+ * A message whose `quoted` parts (commands, settings) are shown as code.
+ */
+function withCode(message: string): (HTMLElement | string)[] {
+  return message
+    .split('`')
+    .map((part, index) => (index % 2 ? h('code', {}, part) : part))
+    .filter(part => part !== '');
 }

@@ -15,8 +15,9 @@ export const SCIENCEMESH_PANEL_ID = 'mesh-zenodo-sciencemesh';
  * The left-sidebar panel: session header, then tabs (My Files; others come
  * from other plugins through `addTab`).
  *
- * The tabs are built on the first successful session, so nothing asks the
- * storage for files while it is unreachable.
+ * The tabs are shown once the session has answered, except when Lab's files
+ * are local (no CS3 storage in use). My Files asks the storage for files only
+ * while there is a session; without one it says why (see `myfiles.ts`).
  */
 export class ScienceMeshPanel extends TabbedSidePanel<IScienceMeshContext> {
   constructor(context: IScienceMeshContext) {
@@ -51,9 +52,10 @@ export class ScienceMeshPanel extends TabbedSidePanel<IScienceMeshContext> {
   }
 
   private _onSessionChanged(sender: unknown, state: SessionState): void {
-    if (state.kind === 'connected') {
+    if (state.kind === 'connected' || state.kind === 'error') {
+      // on an error, My Files says why it is empty (and asks nothing of the storage)
       this.showTabs();
-    } else if (state.kind === 'error') {
+    } else if (state.kind === 'local') {
       this.hideTabs();
     }
   }

@@ -3,19 +3,19 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette } from '@jupyterlab/apputils';
+import { Dialog, ICommandPalette, Notification, showDialog } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStateDB } from '@jupyterlab/statedb';
-import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { ITranslator, nullTranslator, TranslationBundle } from '@jupyterlab/translation';
 
 import { CommandIDs } from '../commands';
 import { sciencemeshIcon } from '../icons';
 import { IScienceMeshSettings, PluginSettings, SCIENCEMESH_DEFAULTS } from '../settings';
-import { SessionModel } from '../session';
-import { ICS3Session, IScienceMeshPanel } from '../tokens';
-import { createMyFiles } from './myfiles';
+import { failureTitle, SessionModel } from '../session';
+import { ICS3Session, IScienceMeshPanel, SessionState } from '../tokens';
+import { MyFilesView } from './myfiles';
 import { ScienceMeshPanel, SCIENCEMESH_PANEL_ID } from './panel';
 
 /**
@@ -30,10 +30,67 @@ export const sessionPlugin: JupyterFrontEndPlugin<ICS3Session> = {
   activate: (app: JupyterFrontEnd, translator: ITranslator | null): ICS3Session => {
     const trans = (translator ?? nullTranslator).load('mesh_zenodo');
     const session = new SessionModel(app.serviceManager.serverSettings, trans);
+    notifyWhenFilesAreUnreachable(app, session, trans);
     void session.refresh();
     return session;
   }
 };
+
+/**
+ * When Lab's files are on a CS3 storage that cannot be used (unreachable, or
+ * the sign-in refused), Lab's file browsers are empty: say why in a Lab
+ * notification, once until the session works again (not on every refresh),
+ * and take it back when the session works again.
+ */
+function notifyWhenFilesAreUnreachable(
+  app: JupyterFrontEnd,
+  session: ICS3Session,
+  trans: TranslationBundle
+): void {
+  let shown: string | null = null;
+  session.stateChanged.connect((sender: ICS3Session, state: SessionState) => {
+    if (state.kind === 'connected' || state.kind === 'local') {
+      if (shown) {
+        Notification.dismiss(shown);
+        shown = null;
+      }
+      return;
+    }
+    if (state.kind !== 'error' || state.failure.contents !== 'cs3' || shown) {
+      return;
+    }
+    const failure = state.failure;
+    const where = failure.storage?.gateway;
+    // short, so that Lab shows it whole; the server's reason is one click away
+    const what = where ? trans.__('The CS3 storage at %1', where) : trans.__('The CS3 storage');
+    const text =
+      failure.status === 401
+        ? trans.__("%1 refused the sign-in, so Lab's file browsers are empty.", what)
+        : trans.__("%1 cannot be reached, so Lab's file browsers are empty.", what);
+    shown = Notification.warning(text, {
+      autoClose: false,
+      actions: [
+        {
+          label: trans.__('Details'),
+          caption: trans.__('Why the storage cannot be used'),
+          callback: event => {
+            event.preventDefault(); // keep the notification
+            void showDialog({
+              title: failureTitle(failure, trans),
+              body: failure.message,
+              buttons: [Dialog.okButton({ label: trans.__('Close') })]
+            });
+          }
+        },
+        {
+          label: trans.__('Open ScienceMesh'),
+          caption: trans.__('Show the ScienceMesh panel, with its Retry button'),
+          callback: () => void app.commands.execute(CommandIDs.openScienceMesh)
+        }
+      ]
+    });
+  });
+}
 
 /**
  * The ScienceMesh side panel with its My Files tab, and its palette command.
@@ -74,7 +131,7 @@ export const sciencemeshPlugin: JupyterFrontEndPlugin<IScienceMeshPanel> = {
       caption: trans.__('Your files on the CS3 storage'),
       rank: 100,
       create: context =>
-        createMyFiles(context, {
+        new MyFilesView(context, {
           state,
           // large uploads stream straight into the CS3 storage when Lab's files are there
           shouldStream: () =>
@@ -114,8 +171,21 @@ export const sharingPlaceholderPlugin: JupyterFrontEndPlugin<void> = {
   optional: [ITranslator],
   activate: (app: JupyterFrontEnd, panel: IScienceMeshPanel, translator: ITranslator | null) => {
     const trans = (translator ?? nullTranslator).load('mesh_zenodo');
-    const later = trans.__('Sharing arrives with the sharing feature');
-    panel.addTab({ id: 'shares', label: trans.__('Shares'), rank: 200, disabledReason: later });
-    panel.addTab({ id: 'projects', label: trans.__('Projects'), rank: 300, disabledReason: later });
+    panel.addTab({
+      id: 'shares',
+      label: trans.__('Shares'),
+      rank: 200,
+      disabledReason: trans.__(
+        'Not available yet: this version of mesh-zenodo cannot share files with other ScienceMesh users.'
+      )
+    });
+    panel.addTab({
+      id: 'projects',
+      label: trans.__('Projects'),
+      rank: 300,
+      disabledReason: trans.__(
+        'Not available yet: this version of mesh-zenodo has no project spaces.'
+      )
+    });
   }
 };

@@ -204,11 +204,61 @@ export interface IPullRequest {
 }
 
 /**
- * `GET zenodo/provenance?path=`: the Zenodo metadata of a pulled folder/file.
+ * The record a pulled file came from (its CS3 arbitrary metadata `zenodo.*`,
+ * without the prefix). A folder has the last record pulled into it here.
+ */
+export interface IFileProvenance {
+  record_id: string;
+  title?: string;
+  doi?: string;
+  version?: string;
+  url?: string;
+  /** A file's key in the record. */
+  key?: string;
+  /** A file's checksum in the record, e.g. `md5:0123…`. */
+  checksum?: string;
+  conceptdoi?: string;
+  conceptrecid?: string;
+  publication_date?: string;
+  pulled_at?: string;
+  [key: string]: string | undefined;
+}
+
+/**
+ * One record that landed files in a folder.
+ */
+export interface IProvenanceRecord {
+  record_id: string;
+  title?: string;
+  doi?: string;
+  version?: string;
+  url?: string;
+  conceptdoi?: string;
+  publication_date?: string;
+  pulled_at?: string;
+  /** The keys of the record's files pulled into the folder. */
+  files?: string[];
+}
+
+/**
+ * `GET zenodo/provenance?path=`: where a pulled file or folder came from.
  */
 export interface IProvenance {
   path: string;
-  zenodo: Record<string, string> | null;
+  /** A file's own record; for a folder, the last record pulled into it. */
+  zenodo: IFileProvenance | null;
+  /** For a folder, every record that landed files in it (oldest first). */
+  records: IProvenanceRecord[];
+}
+
+/**
+ * `GET zenodo/vocabulary`: the choices of the search form, from the one
+ * Zenodo vocabulary of the server.
+ */
+export interface IVocabulary {
+  resource_types: { id: string; title: string }[];
+  record_sorts: string[];
+  community_sorts: string[];
 }
 
 /** Hits per page unless the settings say otherwise. */
@@ -265,8 +315,12 @@ export class ZenodoAPI {
     );
   }
 
+  vocabulary(): Promise<IVocabulary> {
+    return this._call<IVocabulary>('zenodo/vocabulary');
+  }
+
   searchCommunities(
-    query: { q: string; page: number; size?: number; base_url?: string },
+    query: { q: string; sort?: string; page: number; size?: number; base_url?: string },
     signal?: AbortSignal
   ): Promise<ISearchPage<ICommunity>> {
     return this._call(

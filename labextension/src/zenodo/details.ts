@@ -96,8 +96,7 @@ export class RecordDetailsView {
       meta.append(h('dt', {}, label), h('dd', { testid }, ...value));
     };
     if (record.doi) {
-      const doiUrl = record.doi_url || `https://doi.org/${record.doi}`;
-      row(trans.__('DOI'), 'mz-zenodo-doi', externalLink(doiUrl, record.doi));
+      row(trans.__('DOI'), 'mz-zenodo-doi', doiLink(record.doi, record.doi_url));
     }
     row(trans.__('Version'), 'mz-zenodo-version', versionText(record, trans));
     row(trans.__('Published'), 'mz-zenodo-published', record.publication_date ?? '—');
@@ -228,6 +227,14 @@ export class RecordDetailsView {
   private _back: HTMLButtonElement;
   private _content: HTMLElement;
   private _record: IRecordDetails | null = null;
+}
+
+/**
+ * A DOI as a link to its resolver, on one line (cut with an ellipsis when the
+ * room is short; the whole DOI is its tooltip).
+ */
+export function doiLink(doi: string, url?: string | null): HTMLAnchorElement {
+  return externalLink(url || `https://doi.org/${doi}`, doi, { className: 'mz-Doi', title: doi });
 }
 
 /**

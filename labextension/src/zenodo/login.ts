@@ -1,4 +1,5 @@
 import { TranslationBundle } from '@jupyterlab/translation';
+import { ISignal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { button, externalLink, h, select, spinner } from '../dom';
@@ -11,6 +12,16 @@ import { ZenodoModel } from './model';
 
 const OTHER = 'other';
 
+export namespace LoginView {
+  export interface IOptions {
+    /**
+     * Whether publishing is possible in this Lab (the Upload tab is there and
+     * enabled); the "Can publish" badge shows only then.
+     */
+    publishing?: { available: () => boolean; changed: ISignal<unknown, void> };
+  }
+}
+
 /**
  * The Login view: paste a personal access token, pick the server, sign in;
  * or see who is signed in and log out.
@@ -19,8 +30,9 @@ const OTHER = 'other';
  * token is sent once to the Jupyter server and kept nowhere in the browser.
  */
 export class LoginView extends Widget {
-  constructor(context: IZenodoContext) {
+  constructor(context: IZenodoContext, options: LoginView.IOptions = {}) {
     super();
+    this._publishing = options.publishing ?? null;
     this.addClass('mz-ZenodoLogin');
     this.node.dataset.testid = 'mz-zenodo-login';
     this._model = context.model;
@@ -154,6 +166,7 @@ export class LoginView extends Widget {
     );
 
     this._model.changed.connect(this._render, this);
+    this._publishing?.changed.connect(this._render, this);
     this._render();
   }
 
@@ -162,6 +175,7 @@ export class LoginView extends Widget {
       return;
     }
     this._model.changed.disconnect(this._render, this);
+    this._publishing?.changed.disconnect(this._render, this);
     super.dispose();
   }
 
@@ -311,13 +325,13 @@ export class LoginView extends Widget {
       h(
         'div',
         { className: 'mz-ZenodoLogin-flags' },
-        status.verified
-          ? h(
-              'span',
-              { className: 'mz-Badge' },
-              status.deposit ? trans.__('Can publish') : trans.__('Read only')
-            )
-          : h('span', { className: 'mz-Badge mz-mod-warn' }, trans.__('Not checked yet')),
+        !status.verified
+          ? h('span', { className: 'mz-Badge mz-mod-warn' }, trans.__('Not checked yet'))
+          : !status.deposit
+            ? h('span', { className: 'mz-Badge', testid: 'mz-zenodo-read-only' }, trans.__('Read only'))
+            : // only where publishing is possible (the token may, and the Upload tab is there)
+              this._publishing?.available() &&
+              h('span', { className: 'mz-Badge', testid: 'mz-zenodo-can-publish' }, trans.__('Can publish')),
         status.remembered &&
           h(
             'span',
@@ -382,6 +396,7 @@ export class LoginView extends Widget {
     this._token.disabled = this._signingIn;
   }
 
+  private _publishing: LoginView.IOptions['publishing'] | null;
   private _model: ZenodoModel;
   private _settings: { readonly composite: Readonly<IZenodoSettings> };
   private _trans: TranslationBundle;

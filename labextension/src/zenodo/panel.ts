@@ -12,6 +12,8 @@ export const ZENODO_PANEL_ID = 'mesh-zenodo-zenodo';
 /** Ids of the Zenodo panel's own tabs. */
 export const LOGIN_TAB = 'zenodo-login';
 export const SEARCH_TAB = 'zenodo-search';
+/** The publishing tab (added by the publishing plugin, or disabled until it arrives). */
+export const UPLOAD_TAB = 'zenodo-upload';
 
 /**
  * The left-sidebar panel: title, then the tabs (Login, Search; others come

@@ -23,7 +23,7 @@ import { ZenodoAPI } from './api';
 import { ZenodoJobs } from './jobs';
 import { LoginView } from './login';
 import { ZenodoModel } from './model';
-import { LOGIN_TAB, SEARCH_TAB, ZenodoPanel, ZENODO_PANEL_ID } from './panel';
+import { LOGIN_TAB, SEARCH_TAB, UPLOAD_TAB, ZenodoPanel, ZENODO_PANEL_ID } from './panel';
 import { addProvenanceCommand } from './provenance';
 import { conflictResolver } from './pulls/dialogs';
 import { PullManager } from './pulls/model';
@@ -102,7 +102,13 @@ export const zenodoPlugin: JupyterFrontEndPlugin<IZenodoPanel> = {
       label: trans.__('Login'),
       caption: trans.__('Log in to Zenodo with a personal access token'),
       rank: 100,
-      create: context => new LoginView(context)
+      create: context =>
+        new LoginView(context, {
+          publishing: {
+            available: () => panel.isEnabled(UPLOAD_TAB),
+            changed: panel.tabsChanged
+          }
+        })
     });
     panel.addTab({
       id: SEARCH_TAB,
@@ -145,10 +151,12 @@ export const publishingPlaceholderPlugin: JupyterFrontEndPlugin<void> = {
   activate: (app: JupyterFrontEnd, panel: IZenodoPanel, translator: ITranslator | null) => {
     const trans = (translator ?? nullTranslator).load('mesh_zenodo');
     panel.addTab({
-      id: 'zenodo-upload',
+      id: UPLOAD_TAB,
       label: trans.__('Upload'),
       rank: 300,
-      disabledReason: trans.__('Publishing a share arrives with the publishing feature')
+      disabledReason: trans.__(
+        'Not available yet: this version of mesh-zenodo cannot publish to Zenodo.'
+      )
     });
   }
 };

@@ -8,7 +8,8 @@ import { CommandIDs } from '../commands';
 import { Child, externalLink, h, isWebUrl } from '../dom';
 import { errorBox } from '../feedback';
 import { zenodoIcon } from '../icons';
-import { ZenodoAPI } from './api';
+import { IFileProvenance, IProvenanceRecord, ZenodoAPI } from './api';
+import { doiLink } from './details';
 import { describeFailure, toFailure } from './failure';
 import { formatDateTime } from './format';
 
@@ -53,7 +54,8 @@ export function addProvenanceCommand(
 }
 
 /**
- * The provenance dialog of `path`.
+ * The provenance dialog of `path`: for a file, the record it came from; for
+ * a folder, every record that landed files in it.
  */
 export async function showProvenance(
   api: ZenodoAPI,
@@ -64,8 +66,14 @@ export async function showProvenance(
   const name = path.split('/').filter(Boolean).pop() ?? '/';
   let body: HTMLElement;
   try {
-    const { zenodo } = await api.provenance(path);
-    body = zenodo ? renderProvenance(zenodo, name, trans) : renderNone(name, kind, trans);
+    const { zenodo, records } = await api.provenance(path);
+    if (kind === 'folder' && records?.length) {
+      body = renderRecords(records, name, trans);
+    } else if (zenodo) {
+      body = renderFile(zenodo, name, kind, trans);
+    } else {
+      body = renderNone(name, kind, trans);
+    }
   } catch (error) {
     body = errorBox(describeFailure(toFailure(error), trans), {
       testid: 'mz-zenodo-provenance-error'
@@ -100,9 +108,25 @@ function renderNone(name: string, kind: 'file' | 'folder', trans: TranslationBun
   );
 }
 
-function renderProvenance(
-  zenodo: Record<string, string>,
+/**
+ * The title of a record, as a link to it when its URL is known.
+ */
+function recordTitle(
+  record: { record_id?: string; title?: string; url?: string },
+  trans: TranslationBundle
+): Child {
+  const title = record.title || (record.record_id ? trans.__('Record %1', record.record_id) : '');
+  return isWebUrl(record.url) && title ? externalLink(record.url, title) : title;
+}
+
+/**
+ * A file (or a folder pulled into before folders kept every record): its
+ * record by title, version, DOI, and which file of the record it is.
+ */
+function renderFile(
+  zenodo: IFileProvenance,
   name: string,
+  kind: 'file' | 'folder',
   trans: TranslationBundle
 ): HTMLElement {
   const rows: [string, string, Child][] = [];
@@ -111,22 +135,15 @@ function renderProvenance(
       rows.push([label, key, value]);
     }
   };
-  const doiLink = (doi: string | undefined) =>
-    doi ? externalLink(`https://doi.org/${doi}`, doi) : null;
-
-  const title = zenodo.title || (zenodo.record_id ? trans.__('Record %1', zenodo.record_id) : '');
-  add(trans.__('Record'), 'title', isWebUrl(zenodo.url) && title ? externalLink(zenodo.url, title) : title);
+  add(trans.__('Record'), 'title', recordTitle(zenodo, trans));
   add(trans.__('Record id'), 'record_id', zenodo.record_id);
   add(trans.__('Version'), 'version', zenodo.version);
-  add(trans.__('DOI'), 'doi', doiLink(zenodo.doi));
-  add(trans.__('All versions'), 'conceptdoi', doiLink(zenodo.conceptdoi));
+  add(trans.__('DOI'), 'doi', zenodo.doi && doiLink(zenodo.doi));
+  add(trans.__('All versions'), 'conceptdoi', zenodo.conceptdoi && doiLink(zenodo.conceptdoi));
   add(trans.__('Published'), 'publication_date', zenodo.publication_date);
   add(trans.__('File in the record'), 'key', zenodo.key);
   add(trans.__('Checksum'), 'checksum', zenodo.checksum);
   add(trans.__('Pulled'), 'pulled_at', formatDateTime(zenodo.pulled_at));
-  if (!zenodo.title && isWebUrl(zenodo.url)) {
-    add(trans.__('Link'), 'url', externalLink(zenodo.url, zenodo.url));
-  }
 
   const list = h('dl', { className: 'mz-Provenance-list' });
   for (const [label, key, value] of rows) {
@@ -134,8 +151,77 @@ function renderProvenance(
   }
   return h(
     'div',
-    { className: 'mz-Provenance', testid: 'mz-zenodo-provenance' },
-    h('p', {}, trans.__('“%1” was pulled from Zenodo:', name)),
+    { className: 'mz-Provenance', testid: 'mz-zenodo-provenance', attrs: { 'data-kind': kind } },
+    h(
+      'p',
+      {},
+      kind === 'file'
+        ? trans.__('“%1” was pulled from this Zenodo record:', name)
+        : trans.__('“%1” was pulled from Zenodo:', name)
+    ),
     list
+  );
+}
+
+/**
+ * A folder: every record that landed files in it, the latest pull first.
+ */
+function renderRecords(
+  records: IProvenanceRecord[],
+  name: string,
+  trans: TranslationBundle
+): HTMLElement {
+  const items = [...records].reverse().map(record => {
+    const files = record.files ?? [];
+    const meta: Child[] = [];
+    const part = (...children: Child[]) => {
+      if (meta.length) {
+        meta.push(' · ');
+      }
+      meta.push(...children);
+    };
+    if (record.version) {
+      part(trans.__('Version %1', record.version));
+    }
+    if (record.doi) {
+      part(trans.__('DOI'), ' ', doiLink(record.doi));
+    }
+    if (record.pulled_at) {
+      part(trans.__('pulled %1', formatDateTime(record.pulled_at)));
+    }
+    return h(
+      'li',
+      {
+        className: 'mz-Provenance-record',
+        testid: 'mz-zenodo-provenance-record',
+        attrs: { 'data-record-id': record.record_id }
+      },
+      h('div', { className: 'mz-Provenance-recordTitle' }, recordTitle(record, trans)),
+      meta.length ? h('div', { className: 'mz-Provenance-recordMeta' }, ...meta) : null,
+      files.length
+        ? h(
+            'div',
+            { className: 'mz-Provenance-recordFiles', testid: 'mz-zenodo-provenance-files' },
+            h('span', { className: 'mz-Provenance-filesLabel' }, trans._n('File:', 'Files:', files.length)),
+            ' ',
+            files.join(', ')
+          )
+        : null
+    );
+  });
+  return h(
+    'div',
+    { className: 'mz-Provenance', testid: 'mz-zenodo-provenance', attrs: { 'data-kind': 'folder' } },
+    h(
+      'p',
+      {},
+      trans._n(
+        '“%2” holds files pulled from %1 Zenodo record:',
+        '“%2” holds files pulled from %1 Zenodo records:',
+        records.length,
+        name
+      )
+    ),
+    h('ul', { className: 'mz-Provenance-records' }, ...items)
   );
 }

@@ -1,20 +1,20 @@
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
-import { FileDialog } from '@jupyterlab/filebrowser';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
 import { h } from '../../dom';
 import { IRecordDetails, OnConflict } from '../api';
 import { PullManager, PullTask } from './model';
+import { pickFolder } from './picker';
 
 /** The actions of the name-clash dialog's buttons. */
 const RENAME = 'rename';
 const OVERWRITE = 'overwrite';
 
 /**
- * Ask for a folder on the storage (Lab's folder picker over the default
- * drive, i.e. the CS3 storage), then pull `keys` (all files when null).
+ * Ask for a folder on the storage (our folder picker over the default drive,
+ * i.e. the CS3 storage), then pull `keys` (all files when null).
  */
 export async function pickAndPull(
   manager: PullManager,
@@ -30,18 +30,16 @@ export async function pickAndPull(
           'Choose the folder of your ScienceMesh storage to save the %1 files of the record in.',
           record.files.length
         );
-  const result = await FileDialog.getExistingDirectory({
-    manager: docManager,
+  const path = await pickFolder({
+    contents: docManager.services.contents,
     title: keys ? trans.__('Download to…') : trans.__('Download all to…'),
     label,
-    defaultPath: manager.lastDestination
+    path: manager.lastDestination,
+    trans
   });
-  if (!result.button.accept) {
+  if (path === null) {
     return null;
   }
-  const folder = result.value?.[0];
-  const contents = docManager.services.contents;
-  const path = contents.localPath(folder?.path ?? manager.lastDestination ?? '');
   return manager.pull(record, keys, path);
 }
 

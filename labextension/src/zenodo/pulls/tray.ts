@@ -142,6 +142,21 @@ class PullCard {
       0
     );
     const finished = items.filter(i => FINAL_ITEM_STATES.has(i.state)).length;
+    const clashes = items.filter(i => i.state === 'conflict').length;
+    // while the name-clash question is open, say so rather than a count that looks finished
+    const waiting = h(
+      'div',
+      {
+        className: 'mz-PullCard-waiting',
+        testid: 'mz-zenodo-pull-waiting',
+        attrs: { role: 'status' }
+      },
+      trans._n(
+        'Waiting for your answer: %1 file already exists',
+        'Waiting for your answer: %1 files already exist',
+        clashes
+      )
+    );
     const overall = h(
       'div',
       { className: 'mz-PullCard-overall' },
@@ -216,7 +231,7 @@ class PullCard {
 
     const outcome = this._outcome(saved.length, items.length);
     this._body.replaceChildren(
-      ...(task.running || task.state === 'asking' ? [overall] : []),
+      ...(task.running ? [overall] : task.state === 'asking' ? [waiting] : []),
       ...(outcome ? [outcome] : []),
       files
     );
@@ -248,11 +263,7 @@ class PullCard {
       case 'running':
         return null;
       case 'asking':
-        return h(
-          'div',
-          { className: 'mz-PullCard-summary' },
-          trans.__('Waiting for your choice about existing files…')
-        );
+        return null; // the waiting line says it
       case 'done': {
         const skipped = task.items.filter(i => i.state === 'skipped').length;
         const text =

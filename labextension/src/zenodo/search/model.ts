@@ -1,12 +1,29 @@
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IZenodoSettings } from '../../settings';
-import { ICommunity, IRecordSummary, ISearchPage, PAGE_SIZE, ZenodoAPI } from '../api';
+import {
+  ICommunity,
+  IRecordSummary,
+  ISearchPage,
+  IVocabulary,
+  PAGE_SIZE,
+  ZenodoAPI
+} from '../api';
 import { IZenodoFailure, toFailure } from '../failure';
 import { ZenodoModel } from '../model';
 
 /** Zenodo pages no further than this many hits. */
 const MAX_RESULTS = 10_000;
+
+/**
+ * The choices offered until the server's vocabulary arrives (or when it
+ * cannot be read): the sorts the server applies by default.
+ */
+export const FALLBACK_VOCABULARY: IVocabulary = {
+  resource_types: [],
+  record_sorts: ['bestmatch', 'mostrecent'],
+  community_sorts: ['bestmatch', 'newest']
+};
 
 export type Scope = 'records' | 'communities';
 
@@ -53,9 +70,26 @@ export class SearchModel {
     return this._type;
   }
 
-  /** The sort in effect: the one chosen, else best match for a query, else most recent. */
+  /**
+   * The sort in effect: the one chosen (for records, or for communities),
+   * else best match for a query, else the most recent first.
+   */
   get sort(): string {
-    return this._sortChosen || (this._query ? 'bestmatch' : 'mostrecent');
+    if (this.searchingRecords) {
+      return this._sortChosen || (this._query ? 'bestmatch' : 'mostrecent');
+    }
+    return this._communitySortChosen || (this._query ? 'bestmatch' : 'newest');
+  }
+
+  /** The sorts offered for what is searched now (records or communities). */
+  get sorts(): string[] {
+    const vocabulary = this._vocabulary ?? FALLBACK_VOCABULARY;
+    return this.searchingRecords ? vocabulary.record_sorts : vocabulary.community_sorts;
+  }
+
+  /** The resource types and sorts the server offers, once they arrived. */
+  get vocabulary(): IVocabulary | null {
+    return this._vocabulary;
   }
 
   get page(): number {
@@ -104,6 +138,7 @@ export class SearchModel {
       return;
     }
     this._started = true;
+    void this._loadVocabulary();
     if (this._login.status) {
       void this.search();
     } else {
@@ -142,7 +177,11 @@ export class SearchModel {
   }
 
   setSort(sort: string): void {
-    this._sortChosen = sort;
+    if (this.searchingRecords) {
+      this._sortChosen = sort;
+    } else {
+      this._communitySortChosen = sort;
+    }
     this._page = 1;
     void this.search();
   }
@@ -206,6 +245,7 @@ export class SearchModel {
       } else {
         const page = await this._api.searchCommunities({
           q: this._query,
+          sort: this.sort,
           page: this._page,
           size,
           base_url: baseUrl
@@ -236,6 +276,16 @@ export class SearchModel {
     this._changed.emit();
   }
 
+  private async _loadVocabulary(): Promise<void> {
+    try {
+      this._vocabulary = await this._api.vocabulary();
+    } catch (error) {
+      console.warn('mesh-zenodo: cannot read the search vocabulary; offering the default sorts', error);
+      return;
+    }
+    this._changed.emit();
+  }
+
   private _onLoginChanged(): void {
     const connected = !!this._login.status?.connected;
     const stale =
@@ -257,6 +307,8 @@ export class SearchModel {
   private _query = '';
   private _type = '';
   private _sortChosen = '';
+  private _communitySortChosen = '';
+  private _vocabulary: IVocabulary | null = null;
   private _page = 1;
   private _pages = 1;
   private _seq = 0;

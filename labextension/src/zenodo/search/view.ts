@@ -5,6 +5,7 @@ import { Widget } from '@lumino/widgets';
 import { button, closeButton, h, select, spinner } from '../../dom';
 import { errorBox } from '../../feedback';
 import { IZenodoContext } from '../../tokens';
+import { IVocabulary } from '../api';
 import { RecordDetailsView } from '../details';
 import { describeFailure } from '../failure';
 import { hostOf } from '../format';
@@ -65,29 +66,26 @@ export class SearchView extends Widget {
       this._scopeButtons.communities
     );
 
-    this._type = select(
-      [
-        ['', trans.__('All types')],
-        ['publication', trans.__('Publication')],
-        ['dataset', trans.__('Dataset')],
-        ['software', trans.__('Software')],
-        ['presentation', trans.__('Presentation')],
-        ['poster', trans.__('Poster')],
-        ['image', trans.__('Image')],
-        ['video', trans.__('Video/Audio')],
-        ['lesson', trans.__('Lesson')],
-        ['other', trans.__('Other')]
-      ],
-      { testid: 'mz-zenodo-type', attrs: { 'aria-label': trans.__('Resource type') } }
-    );
+    // the choices come from the server's vocabulary (see `_renderChoices`)
+    this._type = select([['', trans.__('All types')]], {
+      testid: 'mz-zenodo-type',
+      attrs: { 'aria-label': trans.__('Resource type') }
+    });
     this._type.addEventListener('change', () => this.model.setType(this._type.value));
-    this._sort = select(
-      [
-        ['bestmatch', trans.__('Best match')],
-        ['mostrecent', trans.__('Most recent')]
-      ],
-      { testid: 'mz-zenodo-sort', attrs: { 'aria-label': trans.__('Sort') } }
-    );
+    this._sort = select([], {
+      testid: 'mz-zenodo-sort',
+      attrs: { 'aria-label': trans.__('Sort') }
+    });
+    this._sortLabels = {
+      bestmatch: trans.__('Best match'),
+      '-bestmatch': trans.__('Least relevant first'),
+      mostrecent: trans.__('Most recent'),
+      '-mostrecent': trans.__('Least recent'),
+      newest: trans.__('Newest'),
+      oldest: trans.__('Oldest'),
+      'updated-desc': trans.__('Recently updated'),
+      'updated-asc': trans.__('Least recently updated')
+    };
     this._sort.addEventListener('change', () => this.model.setSort(this._sort.value));
     const labelled = (text: string, control: HTMLElement) =>
       h(
@@ -96,10 +94,11 @@ export class SearchView extends Widget {
         h('span', { className: 'mz-Form-label' }, text),
         control
       );
+    this._typeFilter = labelled(trans.__('Type'), this._type);
     this._filters = h(
       'div',
       { className: 'mz-ZenodoSearch-filters', testid: 'mz-zenodo-filters' },
-      labelled(trans.__('Type'), this._type),
+      this._typeFilter,
       labelled(trans.__('Sort'), this._sort)
     );
     this._target = h('div', { className: 'mz-ZenodoSearch-target', testid: 'mz-zenodo-target' });
@@ -279,7 +278,8 @@ export class SearchView extends Widget {
       node.setAttribute('aria-pressed', String(pressed));
       node.classList.toggle('mz-mod-active', pressed);
     }
-    this._filters.hidden = !model.searchingRecords;
+    this._renderChoices();
+    this._typeFilter.hidden = !model.searchingRecords;
     this._sort.value = model.sort;
     this._type.value = model.type;
     const community = model.community;
@@ -328,6 +328,32 @@ export class SearchView extends Widget {
     }
   }
 
+  /**
+   * Fill the Type and Sort selects from the server's vocabulary (resource
+   * types; the sorts of records or of communities), when they change.
+   */
+  private _renderChoices(): void {
+    const trans = this._trans;
+    const model = this.model;
+    if (model.vocabulary !== this._typesFrom) {
+      this._typesFrom = model.vocabulary;
+      const types = model.vocabulary?.resource_types ?? [];
+      fillSelect(this._type, [
+        ['', trans.__('All types')],
+        ...types.map(t => [t.id, trans.__(t.title)] as const)
+      ]);
+    }
+    const sorts = model.sorts.includes(model.sort) ? model.sorts : [model.sort, ...model.sorts];
+    const key = sorts.join(' ');
+    if (key !== this._sortsShown) {
+      this._sortsShown = key;
+      fillSelect(
+        this._sort,
+        sorts.map(id => [id, this._sortLabels[id] ?? id] as const)
+      );
+    }
+  }
+
   private _context: IZenodoContext;
   private _trans: TranslationBundle;
   private _input: HTMLInputElement;
@@ -335,6 +361,10 @@ export class SearchView extends Widget {
   private _type: HTMLSelectElement;
   private _sort: HTMLSelectElement;
   private _filters: HTMLElement;
+  private _typeFilter: HTMLElement;
+  private _typesFrom: IVocabulary | null | undefined = undefined;
+  private _sortsShown = '';
+  private _sortLabels: Record<string, string>;
   private _target: HTMLElement;
   private _banner: HTMLElement;
   private _bannerFor: object | null = null;
@@ -349,4 +379,20 @@ export class SearchView extends Widget {
   private _lastOpened: string | null = null;
   private _shown: SearchResult | null = null;
   private _timer = 0;
+}
+
+/**
+ * Replace the options of `node` with `[value, text]` pairs.
+ */
+function fillSelect(
+  node: HTMLSelectElement,
+  options: ReadonlyArray<readonly [string, string]>
+): void {
+  node.replaceChildren(
+    ...options.map(([value, text]) => {
+      const option = h('option', {}, text);
+      option.value = value;
+      return option;
+    })
+  );
 }
