@@ -7,6 +7,7 @@ import hashlib
 import os
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -57,6 +58,26 @@ def wait_http(url: str, process: subprocess.Popen, timeout: float = 120) -> None
         except requests.RequestException:
             time.sleep(0.2)
     raise SystemExit(f"{url} did not come up within {timeout:.0f} s")
+
+
+def start_jupyter(storage, tmp: Path) -> tuple[subprocess.Popen, str, str]:
+    """A Jupyter server whose files are einstein's on the embedded ``storage`` (a
+    ``StorageProcess``): ``(process, base URL, token)``, once it answers."""
+    port, token = free_port(), os.urandom(16).hex()
+    env = dict(os.environ, MESH_ZENODO_CS3_PASSWORD="relativity", JUPYTER_RUNTIME_DIR=str(tmp / "rt"))
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}",
+            "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", "--allow-root",
+            "--ServerApp.contents_manager_class=mesh_zenodo.contents.CS3ContentsManager",
+            f"--CS3Client.gateway={storage.grpc_addr}", "--CS3Client.username=einstein",
+            f"--ServerApp.root_dir={tmp}",
+        ],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_http(f"{base}/api/status", process)
+    return process, base, token
 
 
 def md5_of(path: Path) -> str:

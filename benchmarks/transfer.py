@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 import requests
-from measure import CHUNK, download, free_port, rss, reset_peak, wait_http, md5_of
+from measure import CHUNK, download, free_port, md5_of, reset_peak, rss, start_jupyter, wait_http
 
 from mesh_zenodo.cs3.client import CS3Client
 from mesh_zenodo.launcher import spawn_storage
@@ -138,27 +138,14 @@ def main() -> int:
         expected = make_source(src, size)
 
         storage = spawn_storage(tmp / "storage")
-        http_port, jupyter_port = free_port(), free_port()
+        http_port = free_port()
         http_server = subprocess.Popen(
             [sys.executable, "-m", "http.server", str(http_port), "--bind", "127.0.0.1", "--directory", str(tmp)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        token = os.urandom(16).hex()
-        env = dict(os.environ, MESH_ZENODO_CS3_PASSWORD="relativity", JUPYTER_RUNTIME_DIR=str(tmp / "rt"))
-        jupyter = subprocess.Popen(
-            [
-                sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={jupyter_port}",
-                "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", "--allow-root",
-                "--ServerApp.contents_manager_class=mesh_zenodo.contents.CS3ContentsManager",
-                f"--CS3Client.gateway={storage.grpc_addr}", "--CS3Client.username=einstein",
-                f"--ServerApp.root_dir={tmp}",
-            ],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp,
-        )
-        base = f"http://127.0.0.1:{jupyter_port}"
+        jupyter, base, token = start_jupyter(storage, tmp)
         try:
             wait_http(f"http://127.0.0.1:{http_port}/", http_server)
-            wait_http(f"{base}/api/status", jupyter)
             servers = {"storage": storage.process.pid, "jupyter": jupyter.pid}
             start_rss = {name: rss(pid)["VmRSS"] for name, pid in servers.items()}
             for pid in servers.values():

@@ -9,6 +9,7 @@ arguments of their routes (:func:`mesh_zenodo.rest.routes`). Nothing else create
 from __future__ import annotations
 
 from jupyter_server.extension.application import ExtensionApp
+from jupyter_server.log import log_request
 from traitlets import Instance, default
 
 from . import rest
@@ -44,7 +45,9 @@ class MeshZenodoApp(ExtensionApp):
 
     @default("zenodo_connection")
     def _default_zenodo_connection(self) -> ZenodoConnection:
-        connection = ZenodoConnection(parent=self, log=self.log)
+        contents = self.serverapp.contents_manager
+        account = f"{self.cs3.gateway}/{self.cs3.username}" if isinstance(contents, CS3ContentsManager) else ""
+        connection = ZenodoConnection(parent=self, log=self.log, cs3_account=account)
         connection.load_remembered()
         return connection
 
@@ -57,6 +60,8 @@ class MeshZenodoApp(ExtensionApp):
         return PullService(parent=self, log=self.log, jobs=self.jobs)
 
     def initialize_handlers(self) -> None:
+        settings = self.serverapp.web_app.settings
+        settings["log_function"] = rest.access_log(settings.get("log_function") or log_request)
         self.handlers.extend(
             rest.routes(cs3=self.cs3, connection=self.zenodo_connection, jobs=self.jobs, pulls=self.pulls)
         )

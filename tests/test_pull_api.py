@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 
 import pytest
 from tornado.httpclient import HTTPClientError
@@ -19,6 +20,7 @@ from traitlets.config import Config
 from mesh_zenodo.pytest_plugin import FULL_TOKEN, cs3_config, wait_job
 from mesh_zenodo.services.provenance import FOLDER_KEYS
 from mesh_zenodo.services.pulls import PARTIAL_SUFFIX, renamed, unsafe_name
+from mesh_zenodo.services.zenodo_connection import ZenodoConnection
 
 DIMUON, OCEAN, MANY, EOSSR_V2 = 7000006, 7000012, 7000016, 7000003
 OCEAN_BIG = "sst_anomalies.nc"  # 5 MiB + 12345 bytes
@@ -82,6 +84,20 @@ def leftovers(mz_raw, folder: str) -> set[str]:
     return {name for name in mz_raw.names(folder) if name.endswith(PARTIAL_SUFFIX)}
 
 
+async def test_a_remembered_zenodo_sign_in_belongs_to_one_cs3_user_on_one_storage(mz_fetch, mz_zenodo, mz_standin, mz_storage):
+    await mz_fetch("mesh-zenodo", "zenodo", "login", method="POST",
+                   body=json.dumps({"token": FULL_TOKEN, "base_url": mz_standin.url, "remember": True}))
+    mine = mz_zenodo.zenodo_connection.token_file
+    assert os.path.exists(mine) and "einstein" in os.path.basename(mine)
+    # the next Lab of the same user on the same storage signs in with it; marie's does not
+    for user, expected in (("einstein", True), ("marie", False)):
+        other = ZenodoConnection(cs3_account=f"{mz_storage.grpc_addr}/{user}")
+        assert other.load_remembered() is expected, user
+        await other.close()
+    await mz_fetch("mesh-zenodo", "zenodo", "login", method="DELETE")
+    assert not os.path.exists(mine)
+
+
 def test_naming_rules():
     assert renamed("data.csv", 1) == "data (1).csv"
     assert renamed("archive.tar.gz", 2) == "archive (2).tar.gz"
@@ -139,6 +155,23 @@ async def test_pull_selected_files_of_a_version_into_the_root(mz_fetch, mz_raw, 
     assert json.loads(data)["version"] == "v1.1.0"
     provenance = body(await mz_fetch("mesh-zenodo", "zenodo", "provenance", params={"path": ""}))["zenodo"]
     assert provenance["record_id"] == str(EOSSR_V2) and provenance["version"] == "v1.1.0"
+
+
+async def test_a_folder_lists_every_record_pulled_into_it_and_each_file_its_own(mz_fetch, mz_raw, mz_cs3_root, mz_standin):
+    mz_raw.mkdir(f"{mz_cs3_root}/mixed")
+    first = await pull(mz_fetch, record_id=str(EOSSR_V2), keys=["codemeta.json"], destination="mixed")
+    second = await pull(mz_fetch, record_id=str(DIMUON), keys=None, destination="mixed")
+    assert first["state"] == second["state"] == "done"
+    folder = body(await mz_fetch("mesh-zenodo", "zenodo", "provenance", params={"path": "mixed"}))
+    listed = {r["record_id"]: r for r in folder["records"]}
+    assert set(listed) == {str(EOSSR_V2), str(DIMUON)}
+    assert listed[str(EOSSR_V2)]["files"] == ["codemeta.json"] and listed[str(EOSSR_V2)]["version"] == "v1.1.0"
+    assert sorted(listed[str(DIMUON)]["files"]) == sorted(record_files(mz_standin, DIMUON))
+    assert folder["zenodo"]["record_id"] == str(DIMUON)  # the last pull, for CS3 clients that read flat keys
+    # a file names its own record, by title as the folder does
+    one = body(await mz_fetch("mesh-zenodo", "zenodo", "provenance", params={"path": "mixed/codemeta.json"}))
+    assert one["zenodo"]["record_id"] == str(EOSSR_V2) and one["zenodo"]["key"] == "codemeta.json"
+    assert one["zenodo"]["title"] == listed[str(EOSSR_V2)]["title"] and one["zenodo"]["title"]
 
 
 async def test_name_clash_asks_then_renames_or_overwrites(mz_fetch, mz_raw, mz_cs3_root, mz_standin):
@@ -288,7 +321,7 @@ async def test_pull_works_signed_in_too(mz_fetch, mz_raw, mz_cs3_root, mz_standi
         ('{"record_id": 7000006, "keys": ["nope.txt"]}', 400, "has no file 'nope.txt'"),
         ('{"record_id": 7000006, "destination": 3}', 400, "destination must be"),
         ('{"record_id": 7000006, "destination": "missing-folder"}', 404, "no folder"),
-        ('{"record_id": 7000006, "destination": "../escape"}', 404, "outside root"),
+        ('{"record_id": 7000006, "destination": "../escape"}', 400, "are not names of files or folders"),
         ('{"record_id": 7000006, "destination": ".hidden"}', 400, "hidden folder"),
         ('{"record_id": 7000006, "on_conflict": "maybe"}', 400, "on_conflict must be"),
         ('{"record_id": 1}', 404, "PID does not exist"),

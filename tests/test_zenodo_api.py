@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import socket
 import stat
@@ -113,6 +114,37 @@ async def test_sign_in_to_an_unreachable_server(mz_fetch):
                                json_body={"token": FULL_TOKEN, "base_url": f"http://127.0.0.1:{port}"})
     assert error["reason"] == "Unreachable" and f"127.0.0.1:{port}" in error["message"]
     assert FULL_TOKEN not in error["message"]
+
+
+class Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+async def test_an_expected_failure_is_one_log_line_at_warning(mz_fetch, mz_zenodo, jp_serverapp):
+    seen = Records()
+    loggers = {mz_zenodo.log, jp_serverapp.log, logging.getLogger("tornado.access"),
+               logging.getLogger("tornado.general"), logging.getLogger("tornado.application")}
+    for logger in loggers:
+        logger.addHandler(seen)
+    try:
+        port = closed_port()
+        await expect_error(mz_fetch, "login", method="POST", status=502,
+                           json_body={"token": FULL_TOKEN, "base_url": f"http://127.0.0.1:{port}"})
+        await expect_error(mz_fetch, "records", status=400, params={"page": "x"})
+    finally:
+        for logger in loggers:
+            logger.removeHandler(seen)
+    about = [r for r in seen.records if "/mesh-zenodo/zenodo/" in r.getMessage()]
+    assert [(r.levelname, r.getMessage().split(" ")[0]) for r in about] == [("WARNING", "502"), ("WARNING", "400")]
+    assert f"cannot reach 127.0.0.1:{port}" in about[0].getMessage()
+    assert "page must be an integer" in about[1].getMessage()
+    assert not any("User-Agent" in r.getMessage() for r in seen.records)  # no header dump
+    assert not any(FULL_TOKEN in r.getMessage() for r in seen.records)
 
 
 async def test_a_failed_sign_in_keeps_the_current_one(mz_fetch, mz_standin):

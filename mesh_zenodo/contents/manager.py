@@ -17,6 +17,7 @@ import asyncio
 import hashlib
 import mimetypes
 import posixpath
+import re
 import time
 from datetime import datetime, timezone
 
@@ -33,6 +34,8 @@ from .checkpoints import CS3Checkpoints
 from .models import CONTAINER, decode, encode, model_from_info
 from .upload import StreamedUpload
 
+#: a file name extension: a dot and a name (no separators, NUL, or dot-only names)
+EXTENSION_RE = re.compile(r"\.(?!\.*$)[^/\\\x00]{1,64}")
 #: how long an unfinished chunked upload is remembered (Lab sends chunks back to back)
 UPLOAD_IDLE_SECONDS = 3600
 #: the ``/files/`` handler: a REST handler, named here by import string as jupyter_server
@@ -80,15 +83,21 @@ class CS3ContentsManager(AsyncContentsManager):
     # ------------------------------------------------------------------ paths
 
     async def cs3_path(self, path: str) -> str:
-        """The CS3 path of a Jupyter API path; refuses paths that leave the root."""
+        """The CS3 path of a Jupyter API path. A path is names joined by ``/``: a NUL, a
+        lone surrogate, or a ``.`` or ``..`` segment is refused with 400 (never resolved
+        as text, which would reach another folder than the one named)."""
+        if not isinstance(path, str):
+            raise web.HTTPError(400, "Invalid path: it must be a string")
         if "\0" in path:
             raise web.HTTPError(400, "Invalid path: it contains a NUL character")
-        path = path.strip("/")
-        normalized = posixpath.normpath(path) if path else ""
-        if normalized == ".":
-            normalized = ""
-        if normalized == ".." or normalized.startswith("../"):
-            raise web.HTTPError(404, f"{path} is outside root contents directory")
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            raise web.HTTPError(400, "Invalid path: it is not valid text (a lone surrogate)") from None
+        segments = [segment for segment in path.split("/") if segment]
+        if any(segment in (".", "..") for segment in segments):
+            raise web.HTTPError(400, f"Invalid path {path[:200]!r}: '.' and '..' are not names of files or folders")
+        normalized = "/".join(segments)
         if self._root is None:
             with http_errors():
                 self._root = (self.root_path or await self.client.get_home()).rstrip("/") or "/"
@@ -125,6 +134,8 @@ class CS3ContentsManager(AsyncContentsManager):
         return await self.stat(path, "") is not None
 
     async def is_hidden(self, path: str) -> bool:
+        if not isinstance(path, str):  # jupyter_server passes a model's "path" as it came
+            raise web.HTTPError(400, "Invalid path: it must be a string")
         return self.hidden(path)
 
     # ------------------------------------------------------------------ models
@@ -163,15 +174,19 @@ class CS3ContentsManager(AsyncContentsManager):
         if content:
             with http_errors():
                 children = await self.client.list_container(await self.cs3_path(path))
-            listing = []
-            for child in children:
-                name = child.name or posixpath.basename(child.path)
-                if not self.should_list(name) or (not self.allow_hidden and name.startswith(".")):
-                    continue
-                listing.append(model_from_info(f"{path}/{name}" if path else name, child))
-            model["content"] = listing
+            # thousands of models take a while to build: off the event loop
+            model["content"] = await asyncio.to_thread(self._listing, path, children)
             model["format"] = "json"
         return model
+
+    def _listing(self, path: str, children) -> list[dict]:
+        listing = []
+        for child in children:
+            name = child.name or posixpath.basename(child.path)
+            if not self.should_list(name) or (not self.allow_hidden and name.startswith(".")):
+                continue
+            listing.append(model_from_info(f"{path}/{name}" if path else name, child))
+        return listing
 
     async def _read(self, path: str) -> bytes:
         with http_errors():
@@ -300,6 +315,18 @@ class CS3ContentsManager(AsyncContentsManager):
         saved = await self.get(path, content=False)
         self.emit(data={"action": "save", "path": path})
         return saved
+
+    async def new_untitled(self, path="", type="", ext=""):
+        """As jupyter_server's, but an extension is ``.`` and a name, nothing else: not a
+        path (``/../x``), not a NUL or a lone surrogate."""
+        if ext:
+            if not isinstance(ext, str) or not EXTENSION_RE.fullmatch(ext):
+                raise web.HTTPError(400, f"Invalid extension {str(ext)[:100]!r}: a '.' and a name, such as '.py'")
+            try:
+                ext.encode("utf-8")
+            except UnicodeEncodeError:
+                raise web.HTTPError(400, "Invalid extension: it is not valid text (a lone surrogate)") from None
+        return await super().new_untitled(path=path, type=type, ext=ext)
 
     async def open_streamed_upload(self, path: str, length: int, *, overwrite: bool) -> StreamedUpload:
         """A raw byte stream of ``length`` bytes into ``path`` (see :mod:`.upload`)."""

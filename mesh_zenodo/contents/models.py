@@ -56,12 +56,15 @@ def decode(content: str, format: str | None, path: str) -> bytes:
     """The bytes of a file model's content, as jupyter_server decodes them."""
     if format not in {"text", "base64"}:
         raise web.HTTPError(400, "Must specify format of file contents as 'text' or 'base64'")
+    if not isinstance(content, str):
+        raise web.HTTPError(400, f"Encoding error saving {path}: the content must be a string")
     try:
         if format == "text":
             return content.encode("utf8")
-        return pybase64.b64decode(content.encode("ascii"))
+        # strict: characters outside the alphabet are an error, not silently dropped
+        return pybase64.b64decode(content.replace("\n", "").replace("\r", ""), validate=True)
     except Exception as e:
-        raise web.HTTPError(400, f"Encoding error saving {path}: {e}") from e
+        raise web.HTTPError(400, f"Encoding error saving {path}: {type(e).__name__}") from e
 
 
 def encode(raw: bytes, format: str | None, path: str) -> tuple[str, str]:

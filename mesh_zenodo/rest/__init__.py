@@ -17,6 +17,9 @@ from __future__ import annotations
 from typing import Any
 
 from . import jobs, provenance, pulls, session, upload, zenodo
+from .base import access_log
+
+__all__ = ["access_log", "routes"]
 
 
 def routes(**services: Any) -> list[tuple[str, type, dict[str, Any]]]:

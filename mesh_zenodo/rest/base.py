@@ -15,6 +15,7 @@ The services a handler uses arrive as keyword arguments of its route (see
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from jupyter_server.base.handlers import APIHandler
@@ -26,6 +27,10 @@ from ..cs3.client import CS3Client
 from ..services.jobs import JobRegistry
 from ..services.pulls import PullService
 from ..services.zenodo_connection import ZenodoConnection
+
+#: plain ASCII numbers, bounded (``int()`` alone accepts "٣", "1_000" and 4,000 digits)
+DECIMAL_RE = re.compile(r"[0-9]{1,18}")
+INTEGER_RE = re.compile(r"-?[0-9]{1,18}")
 
 #: the jupyter_server authorization resource of our routes: they read and write files
 AUTH_RESOURCE = "contents"
@@ -58,6 +63,15 @@ class MeshHandler(ExtensionHandlerMixin, APIHandler):
         self.set_status(status)
         self.finish(json.dumps(body))
 
+    def log_exception(self, typ, value, tb) -> None:
+        """Our own errors are expected events (bad input, Zenodo or the storage
+        unreachable): :func:`access_log` writes them as one line with their message.
+        Anything else is a bug and is logged by tornado, with its traceback."""
+        if isinstance(value, web.HTTPError) and value.status_code != 500:
+            self.expected_error = value.log_message % value.args if value.args else value.log_message
+            return
+        super().log_exception(typ, value, tb)
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """One error body for every route: ours carry their JSON body
         (:class:`~mesh_zenodo.http_errors.APIError`); anything else is answered as
@@ -84,14 +98,23 @@ class MeshHandler(ExtensionHandlerMixin, APIHandler):
             raise web.HTTPError(409, f"{action} needs Jupyter's files on a CS3 storage (mesh-zenodo lab)", reason="NotOnCS3")
         return cm
 
+    def length_header(self, name: str = "Content-Length", limit: int = 1 << 50) -> int:
+        """A byte count from a header: plain ASCII digits only (``str.isdigit`` also takes
+        "²" and "٣"), at most ``limit``; else 411 when missing, 400 when malformed."""
+        raw = self.request.headers.get(name)
+        if raw is None:
+            raise web.HTTPError(411, f"{name} is required")
+        if not DECIMAL_RE.fullmatch(raw) or int(raw) > limit:
+            raise web.HTTPError(400, f"{name} must be a number of bytes (0 to {limit})")
+        return int(raw)
+
     def int_argument(self, name: str, default: int, low: int, high: int) -> int:
         raw = self.get_query_argument(name, None)
         if raw is None or raw == "":
             return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise self.bad_request(f"{name} must be an integer") from None
+        if not INTEGER_RE.fullmatch(raw):
+            raise self.bad_request(f"{name} must be an integer")
+        value = int(raw)
         if not low <= value <= high:
             raise self.bad_request(f"{name} must be between {low} and {high}")
         return value
@@ -120,6 +143,33 @@ class MeshHandler(ExtensionHandlerMixin, APIHandler):
             body = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
             raise self.bad_request("the request body is not valid JSON") from None
+        except RecursionError:
+            raise self.bad_request("the request body is nested too deeply") from None
         if not isinstance(body, dict):
             raise self.bad_request("the request body must be a JSON object")
         return body
+
+
+def access_log(log_function):
+    """Wrap jupyter_server's access log (the tornado ``log_function`` setting) so that a
+    request of ours that ended in an expected error is one line, at WARNING, with the
+    reason: not a WARNING from tornado plus an ERROR access line (plus a dump of the
+    request headers for a 503) for the same event. Every other request is logged as
+    jupyter_server logs it."""
+
+    def log_request(handler) -> None:
+        message = getattr(handler, "expected_error", None)
+        if not isinstance(handler, MeshHandler) or message is None:
+            log_function(handler)
+            return
+        request = handler.request
+        handler.log.warning(
+            "%d %s %s: %s (%.2f ms)",
+            handler.get_status(),
+            request.method,
+            request.path,
+            message,
+            1000.0 * request.request_time(),
+        )
+
+    return log_request

@@ -1,5 +1,7 @@
-"""``GET /mesh-zenodo/zenodo/provenance?path=`` → ``{path, zenodo: {record_id, doi, ...} | null}``:
-which Zenodo record a file or folder came from (the provenance dialog)."""
+"""``GET /mesh-zenodo/zenodo/provenance?path=`` → ``{path, zenodo: {record_id, doi, title,
+...} | null, records: [...]}``: which Zenodo records a file or folder came from (the
+provenance dialog). ``zenodo`` is a file's record, or the last record pulled into a
+folder; ``records`` lists every record that landed files in a folder."""
 
 from __future__ import annotations
 
@@ -19,12 +21,12 @@ class ProvenanceHandler(MeshHandler):
         path = (self.get_query_argument("path", "") or "").strip("/")
         cm = self.contents_manager
         if not isinstance(cm, CS3ContentsManager):
-            self.send({"path": path, "zenodo": None})  # local files carry no provenance
+            self.send({"path": path, "zenodo": None, "records": []})  # local files carry no provenance
             return
         cs3_path = await cm.cs3_path(path)
         with http_errors():
             found = await provenance.read(cm.client, cs3_path)
-        self.send({"path": path, "zenodo": found})
+        self.send({"path": path, **found})
 
 
 def routes() -> list[tuple[str, type]]:

@@ -1,5 +1,11 @@
 """``GET /mesh-zenodo/session``: who is signed in, on which storage (the ScienceMesh
-panel's header)."""
+panel's header).
+
+``contents`` says where Lab's files are: ``"cs3"`` (``mesh-zenodo lab``, or a server
+configured with the CS3 contents manager) or ``"local"`` (plain ``jupyter lab`` with the
+package installed: Lab's files are on the local disk, nothing is contacted, and
+``message`` says how to work on a CS3 storage). On CS3, ``connected`` is false with a 401
+(refused sign-in) or 503 (gateway unreachable) and the reason in ``message``."""
 
 from __future__ import annotations
 
@@ -17,12 +23,25 @@ class SessionHandler(MeshHandler):
     async def get(self) -> None:
         client = self.cs3
         storage = {"gateway": client.gateway, "embedded": client.embedded}
+        if not isinstance(self.contents_manager, CS3ContentsManager):
+            self.send(
+                {
+                    "connected": False,
+                    "contents": "local",
+                    "storage": storage,
+                    "message": "Lab's files are on this computer's disk. To work on a CS3 storage, start "
+                    "`mesh-zenodo lab` (the embedded storage, or --gateway HOST:PORT for Reva), or set "
+                    "c.ServerApp.contents_manager_class = 'mesh_zenodo.contents.CS3ContentsManager' and "
+                    "c.CS3Client.gateway.",
+                }
+            )
+            return
         try:
             user = await client.whoami()
             storage["home"] = await client.get_home()
         except errors.CS3Error as err:
             self.send(
-                {"connected": False, "message": err.message, "storage": storage},
+                {"connected": False, "contents": "cs3", "message": err.message, "storage": storage},
                 401 if isinstance(err, errors.Unauthenticated) else 503,
             )
             return
@@ -37,6 +56,6 @@ class SessionHandler(MeshHandler):
                     "opaque_id": user.id.opaque_id,
                 },
                 "storage": storage,
-                "contents": "cs3" if isinstance(self.contents_manager, CS3ContentsManager) else "local",
+                "contents": "cs3",
             }
         )

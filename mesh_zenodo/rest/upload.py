@@ -25,13 +25,11 @@ class UploadHandler(MeshHandler):
         if not self.authorizer.is_authorized(self, self.current_user, "write", self.auth_resource):
             raise web.HTTPError(403, "Not allowed to write files")
         cm = self.cs3_contents("streaming an upload")
-        length = self.request.headers.get("Content-Length")
-        if length is None or not length.isdigit():
-            raise web.HTTPError(411, "Content-Length is required")
+        length = self.length_header()
         self.upload = await cm.open_streamed_upload(
-            self.path_kwargs["path"], int(length), overwrite=self.get_argument("overwrite", "0") == "1"
+            self.path_kwargs["path"], length, overwrite=self.get_argument("overwrite", "0") == "1"
         )
-        self.request.connection.set_max_body_size(int(length))
+        self.request.connection.set_max_body_size(length)
 
     async def data_received(self, chunk: bytes) -> None:
         await self.upload.feed(chunk)

@@ -266,7 +266,8 @@ class PullService(LoggingConfigurable):
         job.result["files"] = [i.result for i in job.items if i.result]
         if landed:
             try:
-                await provenance.record_folder(cs3, plan.destination, plan.provenance)
+                keys = [i.result["key"] for i in landed if i.result and i.result.get("key")]
+                await provenance.record_folder(cs3, plan.destination, plan.provenance, keys)
             except cs3_errors.CS3Error as err:
                 job.log("warning", f"could not record the provenance on /{plan.display}: {err.message}")
         summary = {state: sum(1 for i in job.items if i.state == state) for state in (DONE, SKIPPED, CONFLICT, FAILED)}

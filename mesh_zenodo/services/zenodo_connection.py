@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
-from traitlets import Bool, Unicode, default
+from traitlets import Bool, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from ..zenodo import errors
@@ -28,6 +28,11 @@ from ..zenodo.client import ENVIRONMENTS, Account, ZenodoClient, environment_of,
 #: what a personal access token may look like (printable ASCII, no spaces): anything else
 #: would be refused by Zenodo anyway, or break the Authorization header
 TOKEN_RE = re.compile(r"[\x21-\x7e]{8,1024}")
+
+
+def _safe(name: str) -> str:
+    """A file name for a gateway address or a user name."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name).lstrip(".") or "_"
 
 
 class TokenStore:
@@ -98,10 +103,27 @@ class ZenodoConnection(LoggingConfigurable):
     token_file = Unicode(
         config=True, help="The file a remembered Zenodo token is kept in (default: in Jupyter's data directory)."
     )
+    allowed_base_urls = List(
+        Unicode(),
+        config=True,
+        help="Zenodo or InvenioRDM servers, besides zenodo.org, its sandbox and c.ZenodoClient.base_url, that "
+        "users may search and pull from without signing in to them. A server a user signed in to is allowed "
+        "while they are signed in. Any other base URL is refused before it is contacted.",
+    )
+
+    cs3_account = Unicode(
+        "",
+        help="Whose Lab this is on which storage (``GATEWAY/USERNAME``), set by the extension when Lab's files "
+        "are on CS3: each CS3 user on each storage remembers their own Zenodo token.",
+    )
 
     @default("token_file")
     def _default_token_file(self) -> str:
-        return os.path.join(jupyter_data_dir(), "mesh-zenodo", "zenodo-token.json")
+        base = os.path.join(jupyter_data_dir(), "mesh-zenodo")
+        if not self.cs3_account:
+            return os.path.join(base, "zenodo-token.json")
+        gateway, _, user = self.cs3_account.rpartition("/")
+        return os.path.join(base, "zenodo-tokens", _safe(gateway), f"{_safe(user)}.json")
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -249,12 +271,38 @@ class ZenodoConnection(LoggingConfigurable):
 
     # ------------------------------------------------------------------ clients
 
+    def allowed(self, base_url: str) -> bool:
+        """May this server contact ``base_url`` for a request that did not come with the
+        user's sign-in (a search, a record, a pull)? Only the well-known servers, the
+        configured ones and the one the user signed in to: a page on another site must
+        not be able to make the Jupyter server fetch an internal URL."""
+        known = {*ENVIRONMENTS.values(), self.default_base_url}
+        known.update(self._allowed_configured())
+        if self._client is not None:
+            known.add(self._client.base_url)
+        return base_url in known
+
+    def _allowed_configured(self) -> set[str]:
+        allowed = set()
+        for url in self.allowed_base_urls:
+            try:
+                allowed.add(normalize_base_url(url))
+            except errors.ZenodoError:
+                self.log.warning("mesh-zenodo: ignoring the invalid c.ZenodoConnection.allowed_base_urls entry %r", url[:200])
+        return allowed
+
     def client(self, base_url: str | None = None) -> ZenodoClient:
         """The client for a request: the signed-in one when ``base_url`` is its server (or
-        not given), else an anonymous one for ``base_url`` (or the default server)."""
+        not given), else an anonymous one for ``base_url`` (or the default server), if
+        that server is :meth:`allowed`."""
         if self._client is not None and (base_url is None or base_url == self._client.base_url):
             return self._client
         base_url = base_url or self.default_base_url
+        if not self.allowed(base_url):
+            raise errors.InvalidBaseURL(
+                f"{base_url[:200]} is not a Zenodo server this Jupyter server contacts: sign in to it first, "
+                "or ask the administrator to add it to c.ZenodoConnection.allowed_base_urls"
+            )
         anonymous = self._anonymous.get(base_url)
         if anonymous is None:
             if len(self._anonymous) >= 8:  # a few environments, not a cache of every URL typed

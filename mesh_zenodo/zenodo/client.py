@@ -48,6 +48,9 @@ from .vocabulary import (
     SORT_WITH_QUERY,
 )
 
+#: longest base URL accepted (a host name is at most 253 characters)
+MAX_BASE_URL = 2000
+
 ZENODO_URL = "https://zenodo.org"
 SANDBOX_URL = "https://sandbox.zenodo.org"
 #: the environments the UI offers by name; any other http(s) base URL is allowed too
@@ -58,10 +61,17 @@ BodySource = bytes | Callable[[], AsyncIterable[bytes]]
 
 def normalize_base_url(url: str) -> str:
     """``https://zenodo.org`` from ``https://zenodo.org/``, ``https://zenodo.org/api``...;
-    refuses anything but a plain http(s) URL (no credentials, query or fragment)."""
+    refuses anything but a plain http(s) URL (no credentials, query or fragment, no
+    control characters, a host name that DNS can carry)."""
     if not isinstance(url, str) or not url.strip():
         raise errors.InvalidBaseURL("the Zenodo base URL is empty")
     url = url.strip()
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError:
+        raise errors.InvalidBaseURL("the Zenodo base URL is not valid text (a lone surrogate)") from None
+    if len(url) > MAX_BASE_URL or any(c.isspace() or ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in url):
+        raise errors.InvalidBaseURL("the Zenodo base URL is too long or contains spaces or control characters")
     try:
         parts = urlsplit(url)
         port = parts.port  # raises on a malformed port
@@ -82,6 +92,11 @@ def normalize_base_url(url: str) -> str:
     host = parts.hostname.lower()
     if ":" in host:
         host = f"[{host}]"
+    else:
+        try:  # what the HTTP client will do with it: a label over 63 characters, a bad IDN...
+            host.encode("idna")
+        except UnicodeError:
+            raise errors.InvalidBaseURL("the Zenodo base URL's host name is not a valid domain name") from None
     netloc = f"{host}:{port}" if port is not None else host
     return f"{parts.scheme.lower()}://{netloc}{path}"
 

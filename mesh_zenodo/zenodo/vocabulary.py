@@ -10,8 +10,8 @@ API reference (communities) and zenodo-rdm's own data (``invenio.cfg``:
 ``RDM_SORT_OPTIONS``, ``LEGACY_SORT_OPTIONS``, ``COMMUNITIES_SEARCH``;
 ``app_data/vocabularies/licenses.csv``; ``resource_types.yaml`` as it was in
 ``app_data/vocabularies/``; ``legacy/zenodo_legacy/licenses.py``). See
-``docs/zenodo-standin.md``. The front end keeps its own short lists in
-``labextension/src/zenodo/search.ts``.
+``docs/zenodo-standin.md``. The front end's search form gets its choices from it too
+(``GET /mesh-zenodo/zenodo/vocabulary``).
 """
 
 from __future__ import annotations
