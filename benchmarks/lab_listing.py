@@ -23,13 +23,8 @@ from pathlib import Path
 
 import requests
 
-from measure import start_jupyter
+from measure import percentile, start_jupyter
 from mesh_zenodo.launcher import spawn_storage
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def summary(values: list[float]) -> str:

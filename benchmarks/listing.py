@@ -23,15 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from measure import percentile
 from mesh_zenodo.cs3.client import CS3Client
 from mesh_zenodo.launcher import spawn_storage
 
 IDLE_STATS = 300
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def summary(values: list[float]) -> dict[str, float]:

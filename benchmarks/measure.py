@@ -60,6 +60,12 @@ def wait_http(url: str, process: subprocess.Popen, timeout: float = 120) -> None
     raise SystemExit(f"{url} did not come up within {timeout:.0f} s")
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values``, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
 def start_jupyter(storage, tmp: Path) -> tuple[subprocess.Popen, str, str]:
     """A Jupyter server whose files are einstein's on the embedded ``storage`` (a
     ``StorageProcess``): ``(process, base URL, token)``, once it answers."""

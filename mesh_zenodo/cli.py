@@ -190,11 +190,7 @@ def _reexec_without_password(argv: list[str]) -> None:
     at = argv.index("lab") + 1
     extra: list[str] = []
     if password:
-        read_end, write_end = os.pipe()
-        data = password.encode("utf-8", "surrogateescape")
-        while data:
-            data = data[os.write(write_end, data):]
-        os.close(write_end)
+        read_end = _hand_over(password)
         os.set_inheritable(read_end, True)
         extra = ["--password-fd", str(read_end)]
     sys.stdout.flush()

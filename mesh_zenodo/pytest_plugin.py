@@ -303,7 +303,7 @@ def wait_for(predicate, timeout: float = 60.0, interval: float = 0.05):
         time.sleep(interval)
 
 
-def zenodo_api_for(serverapp):
+def mesh_extension(serverapp):
     """The running test server's mesh_zenodo extension (its services: ``jobs``, ``pulls``, ...)."""
     return next(iter(serverapp.extension_manager.extension_apps["mesh_zenodo"]))
 
@@ -454,7 +454,7 @@ def mz_zenodo(jp_serverapp, mz_standin):
     """The test server's extension (its Zenodo connection, jobs, pulls), with the
     stand-in's faults and rate limits reset."""
     mz_standin.reset()
-    return zenodo_api_for(jp_serverapp)
+    return mesh_extension(jp_serverapp)
 
 
 @pytest.fixture

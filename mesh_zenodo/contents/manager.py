@@ -43,6 +43,11 @@ UPLOAD_IDLE_SECONDS = 3600
 FILES_HANDLER = "mesh_zenodo.rest.files.CS3FilesHandler"
 
 
+def _parse_notebook(raw: bytes, validation_error: dict):
+    """Decode, parse and validate a notebook (in a worker thread: large ones take a while)."""
+    return nbformat.reads(raw.decode("utf8"), as_version=4, capture_validation_error=validation_error)
+
+
 class CS3ContentsManager(AsyncContentsManager):
     """Jupyter contents on a CS3 storage (Reva or the embedded one)."""
 
@@ -102,6 +107,23 @@ class CS3ContentsManager(AsyncContentsManager):
             with http_errors():
                 self._root = (self.root_path or await self.client.get_home()).rstrip("/") or "/"
         return posixpath.join(self._root, normalized) if normalized else self._root
+
+    def api_path(self, cs3_path: str) -> str | None:
+        """The Jupyter path of a CS3 path under this manager's root (None when outside)."""
+        root = self._root
+        if root is None or not cs3_path:
+            return None
+        if cs3_path == root:
+            return ""
+        prefix = root.rstrip("/") + "/"
+        return cs3_path[len(prefix):] if cs3_path.startswith(prefix) else None
+
+    def with_api_path(self, described: dict) -> dict:
+        """A share (or anything with a ``resource``) with the resource's Jupyter path."""
+        resource = described.get("resource")
+        if resource:
+            resource["api_path"] = self.api_path(resource.get("path", ""))
+        return described
 
     @staticmethod
     def hidden(path: str) -> bool:
@@ -196,9 +218,7 @@ class CS3ContentsManager(AsyncContentsManager):
         validation_error: dict = {}
         try:
             # parsing and validating a large notebook takes a while: off the event loop
-            nb = await asyncio.to_thread(
-                nbformat.reads, raw.decode("utf8"), as_version=4, capture_validation_error=validation_error
-            )
+            nb = await asyncio.to_thread(_parse_notebook, raw, validation_error)
         except Exception as e:
             raise web.HTTPError(400, f"Unreadable Notebook: {path} {e!r}") from e
         self.mark_trusted_cells(nb, path)
@@ -241,7 +261,7 @@ class CS3ContentsManager(AsyncContentsManager):
         with http_errors():
             if model["type"] == "notebook":
                 try:
-                    nb = nbformat.from_dict(model["content"])
+                    nb = await asyncio.to_thread(nbformat.from_dict, model["content"])
                     self.check_and_sign(nb, path)  # the notary's database belongs to this thread
                     raw = await asyncio.to_thread(
                         nbformat.writes, nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error
@@ -379,6 +399,8 @@ class CS3ContentsManager(AsyncContentsManager):
             parent = destination.rpartition("/")[0]
             if not await self.dir_exists(parent):
                 raise web.HTTPError(404, f"No such parent directory: {parent} to copy file in")
+        if info.type == CONTAINER and (destination + "/").startswith(path + "/"):
+            raise web.HTTPError(400, f"Cannot copy the folder {path} into itself")
         with http_errors():
             await self._copy_tree(await self.cs3_path(path), info, await self.cs3_path(destination))
         model = await self.get(destination, content=False)

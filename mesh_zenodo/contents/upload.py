@@ -70,7 +70,10 @@ class StreamedUpload:
     async def finish(self) -> dict:
         """Wait for the storage to commit the file; its contents model."""
         if not self._task.done():
-            await self._queue.put(None)
+            end = asyncio.ensure_future(self._queue.put(None))
+            await asyncio.wait({end, self._task}, return_when=asyncio.FIRST_COMPLETED)
+            if not end.done():
+                end.cancel()  # the storage refused while the queue was full: its error follows
         with http_errors():
             await self._task
         model = await self.manager.get(self.path, content=False)

@@ -188,7 +188,13 @@ class CS3Client(LoggingConfigurable):
         if self._http is None or self._http.closed:
             context: object = None
             if self.root_certificates:
-                context = ssl.create_default_context(cadata=self._root_pem().decode("ascii"))
+                pem = self._root_pem() or b""
+                try:
+                    context = ssl.create_default_context(cadata=pem.decode("ascii"))  # PEM text
+                except (UnicodeDecodeError, ssl.SSLError):
+                    raise errors.InvalidArgument(
+                        f"the root certificates in {self.root_certificates} are not PEM certificates"
+                    ) from None
             timeout = aiohttp.ClientTimeout(total=None, sock_connect=self.rpc_timeout, sock_read=self.transfer_timeout)
             self._http = aiohttp.ClientSession(
                 timeout=timeout,
@@ -249,6 +255,11 @@ class CS3Client(LoggingConfigurable):
 
     # ------------------------------------------------------------------ calls
 
+    async def call(self, method: str, request, action: str, path: str | None = None, *, check: bool = True):
+        """Call a GatewayAPI ``method`` (for the calls of :mod:`.sharing`): a status other
+        than OK raises the matching :class:`~.errors.CS3Error` unless ``check`` is false."""
+        return await self._call(method, request, action, path, check=check)
+
     async def _call(self, method: str, request, action: str, path: str | None = None, *, check: bool = True):
         """Call a GatewayAPI ``method``; renew the token once if the gateway refuses it."""
         stub = self._gateway_stub()
@@ -303,6 +314,12 @@ class CS3Client(LoggingConfigurable):
     async def stat(self, path: str, metadata_keys: tuple[str, ...] = ()) -> spr.ResourceInfo:
         request = sp.StatRequest(ref=reference(path), arbitrary_metadata_keys=list(metadata_keys))
         response = await self._call("Stat", request, f"reading {path}", path)
+        return response.info
+
+    async def stat_id(self, resource_id: spr.ResourceId, relative: str = "") -> spr.ResourceInfo:
+        """Stat by ResourceId (and a relative path below it), as a grantee reaches a share."""
+        ref = spr.Reference(resource_id=resource_id, path=relative)
+        response = await self._call("Stat", sp.StatRequest(ref=ref), "looking up a shared resource")
         return response.info
 
     async def exists(self, path: str) -> spr.ResourceInfo | None:

@@ -24,6 +24,8 @@ from tornado import web
 
 from ..contents import CS3ContentsManager
 from ..cs3.client import CS3Client
+from ..http_errors import to_http
+from ..services.errors import NotOnCS3
 from ..services.jobs import JobRegistry
 from ..services.pulls import PullService
 from ..services.zenodo_connection import ZenodoConnection
@@ -95,7 +97,7 @@ class MeshHandler(ExtensionHandlerMixin, APIHandler):
         """The contents manager, when Lab's files are on CS3 (else a 409 saying so)."""
         cm = self.contents_manager
         if not isinstance(cm, CS3ContentsManager):
-            raise web.HTTPError(409, f"{action} needs Jupyter's files on a CS3 storage (mesh-zenodo lab)", reason="NotOnCS3")
+            raise to_http(NotOnCS3(f"{action} needs Jupyter's files on a CS3 storage (mesh-zenodo lab)"))
         return cm
 
     def length_header(self, name: str = "Content-Length", limit: int = 1 << 50) -> int:

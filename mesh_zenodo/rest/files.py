@@ -13,6 +13,7 @@ from tornado import web
 from ..contents import CS3ContentsManager
 from ..contents.models import CONTAINER, mtime
 from ..http_errors import http_errors
+from .base import DECIMAL_RE
 
 
 class CS3FilesHandler(JupyterHandler):
@@ -73,15 +74,14 @@ class CS3FilesHandler(JupyterHandler):
         header = self.request.headers.get("Range", "")
         if not header.startswith("bytes=") or "," in header:
             return None, None
-        start_s, _, end_s = header[6:].partition("-")
-        try:
-            if start_s:
-                start = int(start_s)
-                end = min(int(end_s), size - 1) if end_s else size - 1
-            else:
-                start, end = max(size - int(end_s), 0), size - 1
-        except ValueError:
-            return None, None
+        start_s, _, end_s = header[6:].strip().partition("-")
+        if any(part and not DECIMAL_RE.fullmatch(part) for part in (start_s, end_s)) or not (start_s or end_s):
+            return None, None  # not a range we understand: the whole file, as RFC 9110 allows
+        if start_s:
+            start = int(start_s)
+            end = min(int(end_s), size - 1) if end_s else size - 1
+        else:
+            start, end = max(size - int(end_s), 0), size - 1
         if start >= size or end < start:
             self.set_header("Content-Range", f"bytes */{size}")
             raise web.HTTPError(416, "Requested range not satisfiable")

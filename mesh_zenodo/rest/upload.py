@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from jupyter_client.jsonutil import json_default
+from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
@@ -20,14 +21,16 @@ class UploadHandler(MeshHandler):
     async def prepare(self) -> None:
         # the body streams in before put() runs: authenticate and authorize here
         await super().prepare()
+        if self.request.method != "PUT":
+            raise web.HTTPError(405)  # before any upload is opened
         if self.current_user is None:
             raise web.HTTPError(403, "Not signed in to Jupyter")
-        if not self.authorizer.is_authorized(self, self.current_user, "write", self.auth_resource):
+        if not await ensure_async(self.authorizer.is_authorized(self, self.current_user, "write", self.auth_resource)):
             raise web.HTTPError(403, "Not allowed to write files")
         cm = self.cs3_contents("streaming an upload")
         length = self.length_header()
         self.upload = await cm.open_streamed_upload(
-            self.path_kwargs["path"], length, overwrite=self.get_argument("overwrite", "0") == "1"
+            self.path_kwargs["path"], length, overwrite=self.bool_argument("overwrite")
         )
         self.request.connection.set_max_body_size(length)
 
@@ -35,9 +38,12 @@ class UploadHandler(MeshHandler):
         await self.upload.feed(chunk)
 
     def on_connection_close(self) -> None:
+        self.on_finish()
+
+    def on_finish(self) -> None:
         upload = getattr(self, "upload", None)
         if upload is not None:
-            upload.abort()
+            upload.abort()  # nothing once finished; else the storage drops the half-written upload
 
     @web.authenticated
     @authorized

@@ -34,3 +34,10 @@ class NotOnCS3(ServiceError):
     """The operation needs Jupyter's files on a CS3 storage, and they are on local disk."""
 
     http_status = 409
+
+
+class LocalFailure(ServiceError):
+    """The Jupyter server could not do its own part (a file of its own could not be
+    written): nothing the user asked for was wrong."""
+
+    http_status = 503

@@ -233,20 +233,6 @@ class JobRegistry:
             await asyncio.wait({task}, timeout=wait)
         return job
 
-    def forget(self, job_id: str) -> bool:
-        job = self._jobs.get(job_id)
-        if job is None or job.running:
-            return False
-        del self._jobs[job_id]
-        return True
-
-    async def wait(self, job_id: str, timeout: float | None = None) -> Job | None:
-        """Wait for a job to finish (tests, CLI)."""
-        job = self._jobs.get(job_id)
-        if job is not None and job._task is not None:
-            await asyncio.wait({job._task}, timeout=timeout)
-        return job
-
     async def close(self) -> None:
         """Cancel every running job (server shutdown)."""
         tasks = [j._task for j in self._jobs.values() if j._task is not None and not j._task.done()]

@@ -18,8 +18,6 @@ from ..zenodo.vocabulary import LICENSES_WITH_ALIASES, RESOURCE_TITLES
 #: the resource types the search filter offers (Zenodo's ``type`` parameter)
 RESOURCE_TYPES = [{"id": key, "title": title} for key, title in RESOURCE_TITLES.items()]
 
-#: license id -> (title, URL), legacy ids (``cc-zero``, ``cc-by``) included
-LICENSES = LICENSES_WITH_ALIASES
 
 
 def _text(value: Any) -> str:
@@ -84,7 +82,7 @@ def license_of(record: dict) -> dict | None:
     if isinstance(lic, str):
         lic = {"id": lic}
     lid = str(lic.get("id") or "").lower()
-    title, url = LICENSES.get(lid, (_text(lic.get("title")) or lid, (lic.get("props") or {}).get("url") or lic.get("link")))
+    title, url = LICENSES_WITH_ALIASES.get(lid, (_text(lic.get("title")) or lid, (lic.get("props") or {}).get("url") or lic.get("link")))
     return {"id": lid, "title": title, "url": url}
 
 

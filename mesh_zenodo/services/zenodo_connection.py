@@ -23,6 +23,7 @@ from traitlets import Bool, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
 from ..zenodo import errors
+from .errors import LocalFailure
 from ..zenodo.client import ENVIRONMENTS, Account, ZenodoClient, environment_of, normalize_base_url
 
 #: what a personal access token may look like (printable ASCII, no spaces): anything else
@@ -135,7 +136,7 @@ class ZenodoConnection(LoggingConfigurable):
         self._message: str | None = None
         self._anonymous: dict[str, ZenodoClient] = {}
         self._check_lock: asyncio.Lock | None = None
-        self._closing: asyncio.Future | None = None
+        self._closing: set[asyncio.Future] = set()
         self.default_base_url = ZenodoClient(parent=self).base_url  # c.ZenodoClient.base_url
 
     def __repr__(self) -> str:
@@ -236,15 +237,18 @@ class ZenodoConnection(LoggingConfigurable):
         except BaseException:
             await client.close()
             raise
+        try:  # the token file first: a disk error leaves the current sign-in as it was
+            if remember:
+                await asyncio.to_thread(self.store.save, base_url, token)
+            else:
+                # an older "remember me" must not bring back another token at the next start
+                await asyncio.to_thread(self.store.delete)
+        except OSError as err:
+            await client.close()
+            raise LocalFailure(f"could not {'remember' if remember else 'forget'} the Zenodo token: {err.strerror}") from None
         previous = self._client
         self._client, self._account, self._verified, self._message = client, account, True, None
-        if remember:
-            await asyncio.to_thread(self.store.save, base_url, token)
-            self._remembered = True
-        else:
-            # an older "remember me" must not bring back another token at the next start
-            await asyncio.to_thread(self.store.delete)
-            self._remembered = False
+        self._remembered = remember
         if previous is not None and previous is not client:
             await self._retire(previous)
         self.log.info("mesh-zenodo: signed in to Zenodo at %s", base_url)
@@ -308,11 +312,15 @@ class ZenodoConnection(LoggingConfigurable):
             if len(self._anonymous) >= 8:  # a few environments, not a cache of every URL typed
                 oldest = next(iter(self._anonymous))
                 stale = self._anonymous.pop(oldest)
-                self._closing = asyncio.ensure_future(stale.close())  # keep a reference until done
+                closing = asyncio.ensure_future(stale.close())  # keep a reference until done
+                self._closing.add(closing)
+                closing.add_done_callback(self._closing.discard)
             anonymous = self._anonymous[base_url] = ZenodoClient(parent=self, base_url=base_url)
         return anonymous
 
     async def close(self) -> None:
+        if self._closing:
+            await asyncio.wait(set(self._closing))
         for client in [self._client, *self._anonymous.values()]:
             if client is not None:
                 await client.close()

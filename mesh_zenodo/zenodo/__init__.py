@@ -1,6 +1,7 @@
 """The Zenodo client side: the one place that talks to Zenodo (:mod:`.client`), its
-errors (:mod:`.errors`), the Zenodo vocabulary shared with the stand-in
-(:mod:`.vocabulary`) and the UI's shapes of records (:mod:`.records`). No tornado here;
+errors (:mod:`.errors`) and the Zenodo vocabulary shared with the stand-in
+(:mod:`.vocabulary`). No tornado here; the UI's shapes of records are in
+:mod:`mesh_zenodo.services.records`;
 the REST handlers are in :mod:`mesh_zenodo.rest`, the sign-in in
 :mod:`mesh_zenodo.services.zenodo_connection`.
 
