@@ -16,11 +16,13 @@ import os
 import re
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import jwt
+
+from .groups import GroupDirectory, GroupsConfigError
 
 ISSUER_AUDIENCE = "reva"
 ACCESS_TOKEN_LIFETIME = 3600
@@ -112,16 +114,46 @@ DEMO_USERS: list[dict[str, Any]] = [
 
 
 class UserDirectory:
-    """The users known to this storage (read-only)."""
+    """The users known to this storage and their groups (read-only; ``.groups`` is the
+    :class:`~.groups.GroupDirectory`). Each user's ``groups`` are the groups their entry
+    names plus those whose entry lists them (see :mod:`.groups`)."""
 
-    def __init__(self, users: tuple[User, ...] | list[User] | None = None):
-        self._users = tuple(users) if users is not None else tuple(parse_users(DEMO_USERS, "demo users"))
+    def __init__(
+        self, users: tuple[User, ...] | list[User] | None = None, groups: GroupDirectory | None = None
+    ):
+        users = tuple(users) if users is not None else tuple(parse_users(DEMO_USERS, "demo users"))
+        groups = groups if groups is not None else GroupDirectory()
+        named: dict[str, set[str]] = {}
+        for u in users:
+            for name in u.groups:
+                named.setdefault(name, set()).add(u.opaque_id)
+        self.groups = groups.with_members(named)
+        self._users = tuple(
+            replace(
+                u,
+                groups=tuple(dict.fromkeys([*u.groups, *(g.group_name for g in self.groups.of_user(u.opaque_id))])),
+            )
+            for u in users
+        )
         self._by_id = {u.opaque_id: u for u in self._users}
         self._by_name = {u.username: u for u in self._users}
+        self._group_ids = {u.opaque_id: frozenset(g.opaque_id for g in self.groups.of_user(u.opaque_id)) for u in users}
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> UserDirectory:
-        return cls(load_users_file(path))
+    def from_file(
+        cls, path: str | os.PathLike[str] | None, groups_path: str | os.PathLike[str] | None = None
+    ) -> UserDirectory:
+        """The users of ``path`` (None: Reva's demo users) and the groups of
+        ``groups_path`` (None: Reva's demo groups)."""
+        try:
+            groups = GroupDirectory.from_file(groups_path) if groups_path else None
+        except GroupsConfigError as exc:
+            raise ConfigError(str(exc)) from None
+        return cls(load_users_file(path) if path else None, groups)
+
+    def group_ids(self, user: User) -> frozenset[str]:
+        """The opaque ids of the groups ``user`` belongs to."""
+        return self._group_ids.get(user.opaque_id, frozenset())
 
     def __iter__(self):
         return iter(self._users)

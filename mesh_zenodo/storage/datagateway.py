@@ -3,6 +3,8 @@
 * ``PUT  /data/simple/<upload id>``   whole body, ``Upload-Length`` (or ``Content-Length``)
 * ``PATCH|HEAD /data/tus/<upload id>`` tus 1.0.0 core, the length may be deferred
 * ``GET|HEAD /data/simple/<download id>`` streamed, single ``Range`` (206 / 416)
+* ``GET|HEAD|PUT|POST /s/<token>[/<path>]`` a public link, for anyone: its page (listing,
+  upload form, password form), downloads, uploads (:class:`PublicLinkHandler`, :mod:`.links`)
 
 The transfer token comes from ``X-Reva-Transfer``, else from the last path segment
 (``/data/simple/<id>/<token>`` or ``/data/simple/<token>``). ``x-access-token`` may be
@@ -26,8 +28,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import hmac
+import html
+import itertools
+import json
 import logging
 import os
+import secrets
+import stat as statmod
+import time
+import urllib.parse
 from dataclasses import dataclass, field
 
 import tornado.httputil
@@ -36,10 +46,11 @@ import tornado.web
 
 from .auth import TokenError, TokenManager
 from .decimals import parse_decimal
-from .errors import InvalidArgument, StorageError, TooLarge, translate
+from .errors import InvalidArgument, NotFound, StorageError, TooLarge, translate
 from .files import CHUNK, hash_file, md5_hasher
 from .nodes import NodeInfo
-from .paths import STORAGE_ID
+from .links import PublicLink, check_password, link_user, password_fingerprint
+from .paths import STORAGE_ID, Loc, split_segments
 from .store import Store
 from .transfers import DownloadSession, OffsetMismatch, Reservation, UploadSession
 from .worker import blocking
@@ -87,11 +98,13 @@ def make_app(store: Store, tokens: TokenManager, *, idle_timeout: float = DEFAUL
     return tornado.web.Application(
         [
             (r"/data/(simple|tus)/([^/]+)(?:/([^/]+))?/?", TransferHandler, {"state": state}),
+            (r"/s/([A-Za-z0-9_-]{1,64})(/.*)?", PublicLinkHandler, {"state": state}),
             (r"/.*", NotFoundHandler),
         ],
         default_handler_class=NotFoundHandler,
         log_function=log_request,
         mz_gateway_state=state,
+        cookie_secret=secrets.token_hex(32),  # the public links' password cookies (per run)
     )
 
 
@@ -100,7 +113,9 @@ def state_of(app: tornado.web.Application) -> GatewayState:
 
 
 def _redact(path: str) -> str:
-    # Transfer tokens may travel as a path segment: never log them.
+    # Transfer tokens may travel as a path segment, a public link's token is one: never log them.
+    if path.startswith("/s/"):
+        return "/s/<token>" + ("/..." if path.count("/") > 2 else "")
     return "/".join("<token>" if "." in seg or len(seg) > 64 else seg for seg in path.split("/"))
 
 
@@ -199,8 +214,65 @@ class NotFoundHandler(_PlainErrors):
 
 
 
+class _FileSender(_PlainErrors):
+    """Sends a file's content, streamed, honouring a single ``Range`` (the data gateway's
+    downloads and the public links' pages use it alike)."""
+
+    @staticmethod
+    def _file_headers(info: NodeInfo) -> dict[str, str]:
+        headers = {
+            "ETag": info.etag,
+            "OC-ETag": info.etag,
+            "OC-FileId": f"{STORAGE_ID}${info.owner}!{info.id}",
+            "Last-Modified": tornado.httputil.format_timestamp(info.mtime_ns / 1e9),
+        }
+        if info.md5:
+            headers["OC-Checksum"] = f"MD5:{info.md5}"
+        return headers
+
+    async def _send_file(self, fh, info: NodeInfo, *, send_body: bool) -> None:
+        size = info.size
+        start, end = 0, size - 1
+        status = 200
+        range_header = self.request.headers.get("Range")
+        if range_header:
+            try:
+                wanted = parse_range(range_header, size)
+            except Reject as rej:
+                self._send(rej.status, rej.message, rej.headers)
+                return
+            if wanted is not None:
+                start, end = wanted
+                status = 206
+                self.set_header("Content-Range", f"bytes {start}-{end}/{size}")
+        length = max(0, end - start + 1)
+        self.set_status(status)
+        for key, value in self._file_headers(info).items():
+            self.set_header(key, value)
+        self.set_header("Content-Type", info.mime_type)
+        self.set_header("Accept-Ranges", "bytes")
+        self.set_header("Content-Length", str(length))
+        if not send_body:
+            self.finish()
+            return
+        remaining = length
+        try:
+            await blocking(fh.seek, start)
+            while remaining > 0:
+                chunk = await blocking(fh.read, min(CHUNK, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                self.write(chunk)
+                await self.flush()
+            self.finish()
+        except tornado.iostream.StreamClosedError:
+            return
+
+
+
 @tornado.web.stream_request_body
-class TransferHandler(_PlainErrors):
+class TransferHandler(_FileSender):
     SUPPORTED_METHODS = ("GET", "HEAD", "PUT", "PATCH")
 
     def initialize(self, state: GatewayState) -> None:
@@ -525,18 +597,6 @@ class TransferHandler(_PlainErrors):
             headers["Upload-Offset"] = str(offset)
         return headers
 
-    @staticmethod
-    def _file_headers(info: NodeInfo) -> dict[str, str]:
-        headers = {
-            "ETag": info.etag,
-            "OC-ETag": info.etag,
-            "OC-FileId": f"{STORAGE_ID}${info.owner}!{info.id}",
-            "Last-Modified": tornado.httputil.format_timestamp(info.mtime_ns / 1e9),
-        }
-        if info.md5:
-            headers["OC-Checksum"] = f"MD5:{info.md5}"
-        return headers
-
     async def _finalize(self, size: int, md5: str, extra_headers: dict[str, str], ok_status: int) -> None:
         session = self._upload
         tmp = self._tmp
@@ -675,47 +735,433 @@ class TransferHandler(_PlainErrors):
         finally:
             await blocking(fh.close)
 
-    async def _send_file(self, fh, info: NodeInfo, *, send_body: bool) -> None:
-        size = info.size
-        start, end = 0, size - 1
-        status = 200
-        range_header = self.request.headers.get("Range")
-        if range_header:
-            try:
-                wanted = parse_range(range_header, size)
-            except Reject as rej:
-                self._send(rej.status, rej.message, rej.headers)
-                return
-            if wanted is not None:
-                start, end = wanted
-                status = 206
-                self.set_header("Content-Range", f"bytes {start}-{end}/{size}")
-        length = max(0, end - start + 1)
-        self.set_status(status)
-        for key, value in self._file_headers(info).items():
-            self.set_header(key, value)
-        self.set_header("Content-Type", info.mime_type)
-        self.set_header("Accept-Ranges", "bytes")
-        self.set_header("Content-Length", str(length))
-        if not send_body:
-            self.finish()
-            return
-        remaining = length
-        try:
-            await blocking(fh.seek, start)
-            while remaining > 0:
-                chunk = await blocking(fh.read, min(CHUNK, remaining))
-                if not chunk:
-                    break
-                remaining -= len(chunk)
-                self.write(chunk)
-                await self.flush()
-            self.finish()
-        except tornado.iostream.StreamClosedError:
-            return
-
 
 def _unlink_quietly(path: str | None) -> None:
     if path:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
+
+
+# --------------------------------------------------------------------------------------
+# public links: /s/<token>[/<path below the linked folder>] (anonymous; see links.py)
+# --------------------------------------------------------------------------------------
+#: the cookie that says "this visitor gave the link's password" (signed by the gateway's
+#: own secret, made at each start: a restart asks for the password again)
+LINK_COOKIE = "mz_link"
+LINK_SESSION_DAYS = 1 / 24  # an hour
+MAX_FORM_BODY = 4096
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<meta name="referrer" content="no-referrer"><title>{title}</title>
+<style nonce="{nonce}">body{{font:15px/1.4 system-ui,sans-serif;max-width:52em;margin:2em auto;padding:0 1em}}
+table{{border-collapse:collapse;width:100%}}td,th{{padding:.3em .6em;border-bottom:1px solid #ddd;text-align:left}}
+td.n{{text-align:right;white-space:nowrap}}.msg{{color:#a00}}</style></head>
+<body><h1>{title}</h1>{body}</body></html>
+"""
+
+_UPLOAD_FORM = """<form id="mz-upload"><p><input type="file" id="mz-files" multiple required>
+<button type="submit">Upload</button></p><p id="mz-status" role="status"></p></form>
+<noscript><p class="msg">Uploading needs JavaScript (each file is sent with PUT to this address).</p></noscript>
+<script nonce="{nonce}">
+document.getElementById("mz-upload").addEventListener("submit", async function (event) {{
+  event.preventDefault();
+  var status = document.getElementById("mz-status");
+  var files = document.getElementById("mz-files").files;
+  for (var i = 0; i < files.length; i++) {{
+    status.textContent = "Uploading " + files[i].name + "...";
+    var res = await fetch({target} + encodeURIComponent(files[i].name), {{method: "PUT", body: files[i]}});
+    if (!res.ok) {{ status.textContent = files[i].name + ": " + (await res.text()); return; }}
+  }}
+  status.textContent = files.length + " file(s) uploaded.";
+  {after}
+}});
+</script>"""
+
+_PASSWORD_FORM = """<form method="post" action="{action}"><p>This link is protected by a password.</p>
+{error}<p><label>Password
+<input type="password" name="password" autocomplete="current-password" autofocus required></label>
+<button type="submit">Open</button></p></form>"""
+
+
+def _human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover
+
+
+def _free_name(store: Store, loc: Loc) -> Loc:
+    """``loc``, or ``name (1).ext``, ``name (2).ext``... beside it: the first free one."""
+    if store._lstat(loc) is None and not os.path.lexists(store.abs_path(loc)):
+        return loc
+    stem, dot, ext = loc.name.rpartition(".")
+    if not stem:  # no extension (or a dot file): "name (1)"
+        stem, dot, ext = loc.name, "", ""
+    for n in itertools.count(1):
+        candidate = loc.parent.child(f"{stem} ({n}){dot}{ext}")
+        if store._lstat(candidate) is None and not os.path.lexists(store.abs_path(candidate)):
+            return candidate
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@tornado.web.stream_request_body
+class PublicLinkHandler(_FileSender):
+    """A public link for anyone: GET shows the linked folder (its listing with download
+    links, an upload form for links that upload) or downloads a file (streamed, Range);
+    PUT uploads one file (streamed to a temporary file, then put in place atomically);
+    POST takes the password (a form) and sets a signed cookie scoped to the link. The
+    visitor acts as the link's own user (:func:`.links.link_user`): every store call
+    goes through the one ``authorize``. An unknown, removed or expired link is 404;
+    paths stay below the linked folder."""
+
+    SUPPORTED_METHODS = ("GET", "HEAD", "PUT", "POST")
+
+    def initialize(self, state: GatewayState) -> None:
+        self.state = state
+        self.store = state.store
+        self._link: PublicLink | None = None
+        self._base: Loc | None = None
+        self._base_is_dir = False
+        self._segments: list[str] = []
+        self._pending: Reject | None = None
+        self._form = bytearray()
+        self._fh = None
+        self._tmp: str | None = None
+        self._md5 = None
+        self._received = 0
+        self._expected = 0
+        self._nonce = secrets.token_urlsafe(12)
+
+    # -- set-up --------------------------------------------------------------------------
+    def set_default_headers(self) -> None:
+        super().set_default_headers()
+        self.set_header("Referrer-Policy", "no-referrer")  # the token is in the address
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("X-Frame-Options", "DENY")
+
+    async def prepare(self) -> None:
+        token, sub = self.path_args
+        try:
+            self._segments = split_segments(sub or "")
+            self._link, self._base, self._base_is_dir = await self.store.run(self._open, token)
+            method = self.request.method
+            if method == "POST":
+                self._check_form()
+            elif self._link.password_protected and not self._has_session():
+                raise Reject(401, "this link needs its password")
+            elif method == "PUT":
+                await self._start_upload()
+        except Reject as rej:
+            self._refuse(rej)
+        except Exception as exc:
+            error = translate(exc)
+            if not isinstance(error, StorageError):
+                raise
+            status = 404 if isinstance(error, NotFound) else error.http_status
+            self._refuse(Reject(status, error.message if status != 404 else "no such link, file or folder"))
+
+    def _open(self, token: str) -> tuple[PublicLink, Loc, bool]:
+        link = self.store.links.by_token(token)
+        base = self.store.links.target(link)
+        return link, base, statmod.S_ISDIR(self.store._require(base).st_mode)
+
+    def _refuse(self, rej: Reject) -> None:
+        """Answer ``rej`` once the request is read (the connection then stays usable and
+        the client sees the answer), or at once for a large or unannounced body."""
+        if self.request.method in ("PUT", "POST"):
+            try:
+                small = parse_decimal(self.request.headers.get("Content-Length", ""), "Content-Length") <= DRAIN_LIMIT
+            except InvalidArgument:
+                small = False
+            if not small:
+                self._answer(rej)
+                return
+        self._pending = rej
+
+    def _answer(self, rej: Reject) -> None:
+        if self._finished:
+            return
+        if rej.status == 401 and self.request.method in ("GET", "HEAD", "POST"):
+            self._password_page(rej.status, "")
+        elif rej.status == 403 and self._link is not None and self.request.method == "POST":
+            self._password_page(403, "<p class=\"msg\">Wrong password.</p>")
+        elif rej.status == 404 and self.request.method in ("GET", "HEAD"):
+            self._page(404, "Not found", "<p>This link does not exist (any more), or nothing is here.</p>")
+        else:
+            self._send(rej.status, rej.message, rej.headers)
+
+    def _link_path(self) -> str:
+        return "/s/" + self.path_args[0]
+
+    # -- the password --------------------------------------------------------------------
+    def _has_session(self) -> bool:
+        value = self.get_signed_cookie(LINK_COOKIE, max_age_days=LINK_SESSION_DAYS)
+        if value is None:
+            return False
+        expected = f"{self._link.id}|{password_fingerprint(self._link.password_hash)}".encode()
+        return hmac.compare_digest(value, expected)
+
+    def _check_form(self) -> None:
+        ctype = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if ctype != "application/x-www-form-urlencoded":
+            raise Reject(415, "send the password as a form (application/x-www-form-urlencoded)")
+        try:
+            length = parse_decimal(self.request.headers.get("Content-Length", ""), "Content-Length")
+        except InvalidArgument:
+            raise Reject(411, "Content-Length is required") from None
+        if length > MAX_FORM_BODY:
+            raise Reject(413, "the form is too large")
+
+    async def post(self, *_args) -> None:
+        if self._pending is not None:
+            self._answer(self._pending)
+            return
+        link = self._link
+        fields = urllib.parse.parse_qs(bytes(self._form).decode("utf-8", "replace"), keep_blank_values=True)
+        given = (fields.get("password") or [""])[0]
+        if link.password_protected:
+            if not given or not await blocking(check_password, link.password_hash, given):
+                self._answer(Reject(403, "wrong password"))
+                return
+            self.set_signed_cookie(
+                LINK_COOKIE,
+                f"{link.id}|{password_fingerprint(link.password_hash)}",
+                expires_days=None,
+                path=self._link_path(),
+                httponly=True,
+                samesite="Strict",
+            )
+        self.redirect(self._link_path() + "/", status=303)
+
+    # -- reading -------------------------------------------------------------------------
+    def _target(self) -> Loc:
+        base = self._base
+        if not self._base_is_dir:  # a file link: the file itself, under its name
+            if self._segments and self._segments != [base.name]:
+                raise NotFound("only the linked file is here")
+            return base
+        loc = base
+        for name in self._segments:
+            loc = loc.child(name)
+        return loc
+
+    async def get(self, *_args) -> None:
+        await self._read(send_body=True)
+
+    async def head(self, *_args) -> None:
+        await self._read(send_body=False)
+
+    async def _read(self, *, send_body: bool) -> None:
+        if self._pending is not None:
+            self._answer(self._pending)
+            return
+        link = self._link
+        user = link_user(link)
+        try:
+            if "list_container" not in link.permissions:  # file drop: the upload form only
+                if self._segments:
+                    raise NotFound("nothing to see in a file drop")
+                self._page(200, self._title(), self._upload_form(refresh=False))
+                return
+            loc = self._target()
+            info = await self.store.run(self.store.stat, user, loc)
+            if info.is_dir:
+                await self._listing(user, loc, send_body)
+                return
+            if not self._base_is_dir and not self._segments:
+                self._file_page(info)
+                return
+            fh, info = await self.store.run(self.store.transfers.open_file, user, loc)
+        except Exception as exc:
+            error = translate(exc)
+            if not isinstance(error, StorageError):
+                raise
+            status = 404 if isinstance(error, (NotFound, InvalidArgument)) else error.http_status
+            self._answer(Reject(status, error.message))
+            return
+        try:
+            disposition = urllib.parse.quote(info.name, safe="")
+            self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{disposition}")
+            self.set_header("Content-Security-Policy", "sandbox")
+            await self._send_file(fh, info, send_body=send_body)
+        finally:
+            await blocking(fh.close)
+
+    @staticmethod
+    def _file_headers(info: NodeInfo) -> dict[str, str]:
+        # what a visitor needs, nothing of the owner (no file id)
+        return {"ETag": info.etag, "Last-Modified": tornado.httputil.format_timestamp(info.mtime_ns / 1e9)}
+
+    def _title(self) -> str:
+        return html.escape(self._link.display_name or self._base.name)
+
+    def _href(self, names: list[str], *, folder: bool = False) -> str:
+        path = "/".join(urllib.parse.quote(n, safe="") for n in names)
+        return html.escape(self._link_path() + "/" + path + ("/" if folder and path else ""), quote=True)
+
+    async def _listing(self, user, loc: Loc, send_body: bool) -> None:
+        parent_id, names = await self.store.run(self.store.list_names, user, loc)
+        infos: list[NodeInfo] = []
+        for i in range(0, len(names), 64):
+            infos += await self.store.run(self.store.list_batch, user, loc, parent_id, names[i : i + 64])
+        rows = []
+        if self._segments:
+            up = self._href(self._segments[:-1], folder=True)
+            rows.append(f'<tr><td><a href="{up}">..</a></td><td></td><td></td></tr>')
+        for info in infos:
+            trail = self._segments + [info.name]
+            label = html.escape(info.name) + ("/" if info.is_dir else "")
+            size = "" if info.is_dir else _human_size(info.size)
+            when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(info.mtime_ns / 1e9))
+            rows.append(
+                f'<tr><td><a href="{self._href(trail, folder=info.is_dir)}">{label}</a></td>'
+                f'<td class="n">{size}</td><td class="n">{when} UTC</td></tr>'
+            )
+        body = "<table><tr><th>Name</th><th>Size</th><th>Modified</th></tr>" + "".join(rows) + "</table>"
+        if not infos:
+            body += "<p>This folder is empty.</p>"
+        if "initiate_file_upload" in self._link.permissions:
+            body += self._upload_form(refresh=True)
+        where = "/" + "/".join(html.escape(s) for s in self._segments) if self._segments else ""
+        self._page(200, self._title() + where, body, send_body=send_body)
+
+    def _file_page(self, info: NodeInfo) -> None:
+        body = (
+            f'<p><a href="{self._href([info.name])}">{html.escape(info.name)}</a> '
+            f"({_human_size(info.size)})</p>"
+        )
+        self._page(200, self._title(), body, send_body=self.request.method != "HEAD")
+
+    def _upload_form(self, *, refresh: bool) -> str:
+        folder = self._link_path() + "/" + "".join(urllib.parse.quote(s, safe="") + "/" for s in self._segments)
+        return _UPLOAD_FORM.format(
+            nonce=self._nonce, target=json.dumps(folder), after="location.reload();" if refresh else ""
+        )
+
+    def _password_page(self, status: int, error: str) -> None:
+        action = html.escape(self._link_path(), quote=True)
+        self._page(status, "Password required", _PASSWORD_FORM.format(action=action, error=error))
+
+    def _page(self, status: int, title: str, body: str, *, send_body: bool = True) -> None:
+        if self._finished:
+            return
+        nonce = self._nonce
+        self.set_status(status)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header(
+            "Content-Security-Policy",
+            f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; connect-src 'self'; "
+            "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        )
+        page = _PAGE.format(title=title, body=body, nonce=nonce).encode("utf-8")
+        if send_body:
+            self.finish(page)
+        else:
+            self.set_header("Content-Length", str(len(page)))
+            self.finish()
+
+    # -- uploading -----------------------------------------------------------------------
+    async def _start_upload(self) -> None:
+        link = self._link
+        if "initiate_file_upload" not in link.permissions:
+            raise Reject(403, "this link does not take uploads")
+        if not self._base_is_dir or not self._segments:
+            raise Reject(405, "PUT a file below the linked folder: /s/<token>/<name>", {"Allow": "GET, HEAD, POST"})
+        if "list_container" not in link.permissions and len(self._segments) != 1:
+            raise Reject(404, "a file drop takes files into its folder only")
+        raw = self.request.headers.get("Content-Length")
+        if raw is None:
+            raise Reject(411, "Content-Length is required")
+        self._expected = parse_length(raw, "Content-Length")
+        await self.store.run(self.store.usage.check_quota, self._base.owner, self._expected)
+        self._tmp = self.store.transfers.temp_path("link")
+        self._fh = await blocking(open, self._tmp, "xb")
+        self._md5 = md5_hasher()
+
+    async def data_received(self, chunk: bytes) -> None:
+        if self._pending is not None or self._finished:
+            return
+        if self.request.method == "POST":
+            self._form += chunk
+            return
+        if self._fh is None:
+            return
+        self._received += len(chunk)
+        try:
+            await blocking(self._write, chunk)
+        except OSError as exc:
+            await self._drop()
+            full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            self._pending = Reject(507 if full else 500, "not enough disk space" if full else "could not write")
+
+    def _write(self, chunk: bytes) -> None:
+        self._fh.write(chunk)
+        self._md5.update(chunk)
+
+    async def _drop(self) -> None:
+        fh, self._fh = self._fh, None
+        tmp, self._tmp = self._tmp, None
+
+        def drop() -> None:
+            if fh is not None:
+                with contextlib.suppress(OSError):
+                    fh.close()
+            _unlink_quietly(tmp)
+
+        if fh is not None or tmp is not None:
+            await blocking(drop)
+
+    def on_connection_close(self) -> None:
+        super().on_connection_close()
+        if self._fh is not None or self._tmp is not None:
+            self.state.spawn(self._drop())
+
+    def on_finish(self) -> None:
+        if self._fh is not None or self._tmp is not None:
+            self.state.spawn(self._drop())
+
+    async def put(self, *_args) -> None:
+        if self._pending is not None:
+            self._answer(self._pending)
+            return
+        if self._received != self._expected:
+            await self._drop()
+            self._send(400, f"body shorter than Content-Length: got {self._received} of {self._expected} bytes")
+            return
+        fh, self._fh = self._fh, None
+
+        def close() -> None:
+            fh.flush()
+            os.fsync(fh.fileno())
+            fh.close()
+
+        link, size, md5, tmp = self._link, self._received, self._md5.hexdigest(), self._tmp
+        user = link_user(link)
+        overwrite = "delete" in link.permissions  # edit links replace; upload and file drop never do
+        loc = self._target()
+
+        def commit():
+            target = loc if overwrite else _free_name(self.store, loc)
+            existed = self.store._lstat(target) is not None
+            info = self.store.transfers.commit_file(user, target, tmp, size, md5, if_not_exist=not overwrite)
+            return info, existed
+
+        try:
+            await blocking(close)
+            async with self.store.file_lock(loc):
+                info, existed = await self.store.run(commit)
+        except Exception as exc:
+            await self._drop()
+            error = translate(exc)
+            if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+                self._send(507, "not enough disk space")
+                return
+            if not isinstance(error, StorageError):
+                raise
+            self._send(error.http_status, error.message)
+            return
+        self._tmp = None
+        self._send(200 if existed else 201, info.name, self._file_headers(info))

@@ -75,6 +75,12 @@ class Unavailable(StorageError):
     code, http_status = "UNAVAILABLE", 503
 
 
+class Unimplemented(StorageError):
+    """Not served by this storage (clients read it in the status and fall back)."""
+
+    code, http_status = "UNIMPLEMENTED", 501
+
+
 class Internal(StorageError):
     code, http_status = "INTERNAL", 500
 

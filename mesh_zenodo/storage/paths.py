@@ -3,7 +3,7 @@ the checks every name and path goes through, and the SQL for "this path or below
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import InvalidArgument
 
@@ -11,32 +11,57 @@ STORAGE_ID = "mesh-zenodo"
 HOME = "/home"
 MAX_NAME_BYTES = 255
 MAX_PATH_BYTES = 4096
+#: the ``rel`` of a user's virtual ``/home/Shares`` folder (the mounts of the shares they
+#: accepted, see :mod:`.shares`): a NUL byte, so that no real file can have it
+SHARES_REL = "\x00shares"
+SHARES_PATH = HOME + "/Shares"
+#: where each project space appears to its members (space id -> "/home/Projects/<name>";
+#: kept by :mod:`.spaces`): the places of a space are named from there in every answer
+SPACE_MOUNTS: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
 class Loc:
     """A place in a home: the owner's opaque id and a path relative to the home root
-    ("" is the home itself, no leading or trailing slash)."""
+    ("" is the home itself, no leading or trailing slash).
+
+    ``view`` (not part of the identity) is how a recipient sees a place reached through
+    one of their share mounts: ``(base rel, the path shown for it)``, for example
+    ``("analysis", "/home/Shares/analysis (1)")``; :attr:`path` and :attr:`name` then
+    speak the recipient's namespace."""
 
     owner: str
     rel: str
+    view: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def path(self) -> str:
+        if self.view is not None:
+            base, shown = self.view
+            if self.rel == base:
+                return shown
+            if self.rel.startswith(base + "/"):
+                return shown + self.rel[len(base) :]
+        if self.owner in SPACE_MOUNTS:
+            return SPACE_MOUNTS[self.owner] + ("/" + self.rel if self.rel else "")
         return HOME + ("/" + self.rel if self.rel else "")
 
     @property
     def name(self) -> str:
+        if self.view is not None or (not self.rel and self.owner in SPACE_MOUNTS):
+            return self.path.rsplit("/", 1)[-1]
         return self.rel.rsplit("/", 1)[-1] if self.rel else "home"
 
     @property
     def parent(self) -> Loc:
         if not self.rel:
             raise InvalidArgument("the home folder has no parent")
-        return Loc(self.owner, self.rel.rsplit("/", 1)[0] if "/" in self.rel else "")
+        rel = self.rel.rsplit("/", 1)[0] if "/" in self.rel else ""
+        view = self.view if self.view is not None and self.rel != self.view[0] else None
+        return Loc(self.owner, rel, view)
 
     def child(self, name: str) -> Loc:
-        return Loc(self.owner, f"{self.rel}/{name}" if self.rel else name)
+        return Loc(self.owner, f"{self.rel}/{name}" if self.rel else name, self.view)
 
 
 def check_name(name: str) -> None:

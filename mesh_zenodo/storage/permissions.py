@@ -2,10 +2,11 @@
 and :class:`Access`, the one place where a permission is decided.
 
 Every operation of the store calls ``Store.authorize(user, loc, permission)``, which asks
-:meth:`Access.authorize`; resource listings report :meth:`Access.permissions`. Today the
-owner of a home may do everything in it and nobody else anything. Sharing plugs in at
-:meth:`Access.permissions`: it has the store (its database) and the place, so it can look
-up the grants on ``loc`` and the folders above it and return their union.
+:meth:`Access.authorize`; resource listings report :meth:`Access.permissions`. The owner
+of a home may do everything in it; anyone else what the shares on the place and the
+folders above it grant them or their groups (:meth:`.shares.Shares.grants`: unexpired,
+not declined; pending ones grant too, as on Reva edge, but are not mounted). A user's
+virtual ``/home/Shares`` folder can be stat'ed and listed by that user only.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import NotFound, PermissionDenied
-from .paths import Loc
+from .paths import SHARES_REL, Loc
 
 if TYPE_CHECKING:
     from .auth import User
@@ -47,6 +48,8 @@ PERMISSIONS: tuple[str, ...] = (
 )
 ALL_PERMISSIONS = frozenset(PERMISSIONS)
 NO_PERMISSIONS: frozenset[str] = frozenset()
+#: what a user may do with their own virtual /home/Shares folder
+SHARES_FOLDER = frozenset({"stat", "get_path", "get_quota", "list_container"})
 
 
 def resource_permissions(perms: frozenset[str]):
@@ -63,11 +66,19 @@ class Access:
         self.store = store
 
     def permissions(self, user: User, loc: Loc) -> frozenset[str]:
-        """What ``user`` may do at ``loc``. Today: everything in their own home, nothing
-        elsewhere (sharing will add the grants on ``loc`` and its ancestors here)."""
+        """What ``user`` may do at ``loc``: everything in their own home, what shares
+        grant them elsewhere (see the module's docstring)."""
+        # -- public links and project spaces decide for their visitors and places (links.py, spaces.py)
+        for hook in (self.store.links.permissions, self.store.spaces.permissions):
+            granted = hook(user, loc)
+            if granted is not None:
+                return granted
+        # --
+        if loc.rel == SHARES_REL or loc.rel.startswith(SHARES_REL + "/"):
+            return SHARES_FOLDER if loc.rel == SHARES_REL and user.opaque_id == loc.owner else NO_PERMISSIONS
         if user.opaque_id == loc.owner:
             return ALL_PERMISSIONS
-        return NO_PERMISSIONS
+        return self.store.shares.grants(user, loc)
 
     def authorize(self, user: User, loc: Loc, permission: str) -> frozenset[str]:
         """Raise unless ``user`` has ``permission`` at ``loc``; returns all their
@@ -83,4 +94,4 @@ class Access:
     @staticmethod
     def display(user: User, loc: Loc) -> str:
         """How ``loc`` is named in an error for ``user`` (not at all if not theirs)."""
-        return loc.path if user.opaque_id == loc.owner else "the requested resource"
+        return loc.path if user.opaque_id == loc.owner or loc.view is not None else "the requested resource"

@@ -17,13 +17,14 @@ import grpc
 import tornado.httpserver
 import tornado.netutil
 from cs3.gateway.v1beta1 import gateway_api_pb2_grpc as gw_grpc
+from cs3.storage.provider.v1beta1 import provider_api_pb2_grpc as sp_grpc
 
 from . import datagateway
 from .auth import ConfigError, TokenManager, UserDirectory, load_or_create_secret
 from .decimals import parse_decimal
 from .errors import InvalidArgument
 from .journal import FAULTS
-from .server import GatewayService, purge_now
+from .server import GatewayService, ProviderGrants, purge_now
 from .store import Store
 from .worker import blocking
 
@@ -64,6 +65,7 @@ async def serve(
     http_addr: str = DEFAULT_HTTP,
     users_file: str | Path | None = None,
     *,
+    groups_file: str | Path | None = None,
     token_lifetime: int = 3600,
     quota: int | None = None,
     max_versions: int = 50,
@@ -78,7 +80,7 @@ async def serve(
     Raises :class:`~.auth.ConfigError` for a bad configuration and
     :class:`StartupError` when a port cannot be bound.
     """
-    users = UserDirectory.from_file(users_file) if users_file else UserDirectory()
+    users = UserDirectory.from_file(users_file, groups_file) if users_file or groups_file else UserDirectory()
     grpc_host, grpc_port = parse_address(grpc_addr, "gRPC")
     http_host, http_port = parse_address(http_addr, "HTTP")
     if token_lifetime <= 0:
@@ -121,7 +123,10 @@ async def serve(
         public = (data_url or f"http://{format_address(advertised_host, http_port)}").rstrip("/")
 
         grpc_server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
-        gw_grpc.add_GatewayAPIServicer_to_server(GatewayService(store, tokens, public), grpc_server)
+        gateway_service = GatewayService(store, tokens, public)
+        gw_grpc.add_GatewayAPIServicer_to_server(gateway_service, grpc_server)
+        # the storage provider's grant RPCs (members of project spaces), on the same port
+        sp_grpc.add_ProviderAPIServicer_to_server(ProviderGrants(gateway_service), grpc_server)
         try:
             bound = grpc_server.add_insecure_port(format_address(grpc_host, grpc_port))
         except RuntimeError:
@@ -209,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--users", metavar="FILE", help="users JSON in Reva's users.demo.json shape (default: Reva's demo users)"
     )
+    parser.add_argument(
+        "--groups", metavar="FILE", help="groups JSON in Reva's groups.demo.json shape (default: Reva's demo groups)"
+    )
     parser.add_argument("--token-lifetime", type=_positive_int, default=3600, help=argparse.SUPPRESS)
     parser.add_argument("--quota", type=_positive_int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--max-versions", type=_positive_int, default=50, help=argparse.SUPPRESS)
@@ -245,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.grpc,
                 args.http,
                 args.users,
+                groups_file=args.groups,
                 token_lifetime=args.token_lifetime,
                 quota=args.quota,
                 max_versions=args.max_versions,

@@ -3,7 +3,9 @@ table), and the checks that a new file fits, counting what the running uploads r
 (``store.transfers.reservations``) and a margin for the database.
 
 :class:`Usage` is a collaborator of the store (``store.usage``); the quota itself is the
-store's setting ``store.quota`` (bytes per home, or None: the disk is the limit).
+store's setting ``store.quota`` (bytes per home, or None: the disk is the limit); a
+project space has its own (:meth:`Usage.limit`). An owner id is a user's (their home) or
+a space's: the count is kept per owner either way.
 """
 
 from __future__ import annotations
@@ -52,6 +54,18 @@ class Usage:
             self._counted.add(owner)
         return used
 
+    def counted(self, owner: str) -> None:
+        """``owner``'s count is exact already (a new, empty project space)."""
+        self._counted.add(owner)
+
+    def limit(self, owner: str) -> int | None:
+        """The quota of ``owner``: a project space's own (None: none), else the store's
+        quota per home."""
+        space = self.store.spaces.get(owner)
+        if space is not None:
+            return space.quota
+        return self.store.quota
+
     def add(self, owner: str, delta: int) -> None:
         """Count ``delta`` more bytes in ``owner``'s home (call inside the transaction of
         the change; a home not counted yet in this run is counted by its first walk)."""
@@ -66,10 +80,11 @@ class Usage:
         used = self.used_bytes(loc.owner)
         reservations = store.transfers.reservations
         free = max(0, shutil.disk_usage(store.root).free - reservations.unwritten())
-        if store.quota is None:
+        quota = self.limit(loc.owner)
+        if quota is None:
             return used + free, used, free
-        remaining = max(0, min(store.quota - used - reservations.growth(loc.owner), free))
-        return store.quota, used, remaining
+        remaining = max(0, min(quota - used - reservations.growth(loc.owner), free))
+        return quota, used, remaining
 
     def check_disk(self, new_bytes: int, *, exclude: str | None = None) -> None:
         """Raise unless ``new_bytes`` more fit on the disk, with what other uploads still
@@ -99,11 +114,12 @@ class Usage:
         store = self.store
         if disk:
             self.check_disk(new_bytes - written, exclude=exclude)
-        if store.quota is not None:
+        quota = self.limit(owner)
+        if quota is not None:
             used = self.used_bytes(owner)
             reserved = store.transfers.reservations.growth(owner, exclude)
-            if used + reserved - replaced_bytes + new_bytes > store.quota:
+            if used + reserved - replaced_bytes + new_bytes > quota:
                 held = f", {reserved} reserved by uploads under way" if reserved else ""
                 raise InsufficientStorage(
-                    f"quota exceeded: {new_bytes} bytes would not fit ({used} of {store.quota} bytes used{held})"
+                    f"quota exceeded: {new_bytes} bytes would not fit ({used} of {quota} bytes used{held})"
                 )

@@ -32,6 +32,16 @@ class RecycleBin:
     def __init__(self, store: Store):
         self.store = store
 
+    def _authorize(self, user: User, loc: Loc, permission: str) -> None:
+        """A bin is its whole home's: who reaches ``loc`` only through a share may see
+        ``loc`` but not the owner's bin (PERMISSION_DENIED; as on Reva edge, where the
+        trash belongs to the space)."""
+        self.store.authorize(user, loc, "stat")
+        try:
+            self.store.authorize(user, Loc(loc.owner, ""), permission)
+        except NotFound:
+            raise PermissionDenied("the recycle bin belongs to the owner of this storage") from None
+
     def item_path(self, owner: str, key: str) -> str:
         return str(self.store.trash_dir / owner / key)
 
@@ -63,7 +73,7 @@ class RecycleBin:
         return key
 
     def list(self, user: User, loc: Loc, key: str = "") -> list[RecycleItem]:
-        self.store.authorize(user, Loc(loc.owner, ""), "list_recycle")
+        self._authorize(user, loc, "list_recycle")
         db = self.store.db
         if key:
             rows = db.execute(
@@ -81,7 +91,7 @@ class RecycleBin:
     def restore(self, user: User, loc: Loc, key: str, target: Loc | None) -> Loc:
         """Put item ``key`` back at ``target`` (default: where it was); returns where."""
         store = self.store
-        store.authorize(user, Loc(loc.owner, ""), "restore_recycle_item")
+        self._authorize(user, loc, "restore_recycle_item")
         row = store.db.execute("SELECT orig_rel, size FROM trash WHERE owner=? AND key=?", (loc.owner, key)).fetchone()
         if row is None:
             raise NotFound(f"no recycle bin item {key!r}")
@@ -146,7 +156,7 @@ class RecycleBin:
         count in the quota. (A crash in between leaves data no row knows: purged at the
         next start, see :meth:`.journal.Journal.reconcile`.)"""
         store = self.store
-        store.authorize(user, Loc(loc.owner, ""), "purge_recycle")
+        self._authorize(user, loc, "purge_recycle")
         if key:
             keys = [r[0] for r in store.db.execute("SELECT key FROM trash WHERE owner=? AND key=?", (loc.owner, key))]
             if not keys:

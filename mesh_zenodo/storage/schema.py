@@ -104,7 +104,80 @@ CREATE TABLE IF NOT EXISTS pending (
 );
 """
 
-MIGRATIONS: list[Migration] = [V1_BASE, V2_USAGE, V3_PENDING]
+# 4: user and group shares (see shares.py): one row per share (the grant on a node to a
+# user or a group, with its role and optional expiry), and each recipient's view of a
+# share (state, mount point, hidden) in ``received``.
+V4_SHARES = """
+CREATE TABLE IF NOT EXISTS shares (
+    id TEXT PRIMARY KEY,
+    node_id TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    creator TEXT NOT NULL,
+    grantee_type INTEGER NOT NULL,
+    grantee TEXT NOT NULL,
+    role TEXT NOT NULL,
+    ctime_ns INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    expires_ns INTEGER,
+    UNIQUE (node_id, grantee_type, grantee)
+);
+CREATE INDEX IF NOT EXISTS shares_owner ON shares(owner);
+CREATE INDEX IF NOT EXISTS shares_grantee ON shares(grantee_type, grantee);
+CREATE TABLE IF NOT EXISTS received (
+    share_id TEXT NOT NULL,
+    user TEXT NOT NULL,
+    state INTEGER NOT NULL,
+    mount_point TEXT,
+    hidden INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (share_id, user)
+);
+CREATE INDEX IF NOT EXISTS received_user ON received(user);
+"""
+
+# 5: public links (see links.py: the token, the linked node, the permissions, the hashed
+# password, the expiry) and project spaces (see spaces.py: the space, its quota, its
+# members with their space roles; a deleted space keeps its row, ``deleted_ns`` set).
+V5_LINKS_SPACES = """
+CREATE TABLE IF NOT EXISTS public_links (
+    id TEXT PRIMARY KEY,
+    token TEXT NOT NULL UNIQUE,
+    node_id TEXT NOT NULL,
+    owner TEXT NOT NULL,
+    creator TEXT NOT NULL,
+    permissions TEXT NOT NULL,
+    password_hash TEXT,
+    display_name TEXT NOT NULL DEFAULT '',
+    description TEXT NOT NULL DEFAULT '',
+    ctime_ns INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    expires_ns INTEGER
+);
+CREATE INDEX IF NOT EXISTS public_links_node ON public_links(node_id);
+CREATE INDEX IF NOT EXISTS public_links_creator ON public_links(creator);
+CREATE TABLE IF NOT EXISTS spaces (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    space_type TEXT NOT NULL,
+    creator TEXT NOT NULL,
+    quota INTEGER,
+    description TEXT NOT NULL DEFAULT '',
+    ctime_ns INTEGER NOT NULL,
+    deleted_ns INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS spaces_live_name ON spaces(name) WHERE deleted_ns IS NULL;
+CREATE TABLE IF NOT EXISTS space_members (
+    space_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    creator TEXT NOT NULL,
+    ctime_ns INTEGER NOT NULL,
+    expires_ns INTEGER,
+    PRIMARY KEY (space_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS space_members_user ON space_members(user_id);
+"""
+
+MIGRATIONS: list[Migration] = [V1_BASE, V2_USAGE, V3_PENDING, V4_SHARES, V5_LINKS_SPACES]
 LATEST = len(MIGRATIONS)
 
 

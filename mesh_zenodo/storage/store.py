@@ -3,6 +3,7 @@
 Layout of the storage root::
 
     ROOT/home/<username>/...          each user's files, as plain files and folders
+    ROOT/spaces/<space id>/...        each project space's files (see :mod:`.spaces`)
     ROOT/.mesh-zenodo/storage.sqlite  node ids, etag generations, checksums, metadata,
                                       versions, recycle bin, upload/download sessions,
                                       the bytes used per home (schema: :mod:`.schema`)
@@ -23,6 +24,10 @@ to it and use the same database, transactions and helpers:
 * ``store.recycle``   -- :class:`.recycle.RecycleBin` (the recycle bin)
 * ``store.transfers`` -- :class:`.transfers.Transfers` (upload/download sessions, commit)
 * ``store.access``    -- :class:`.permissions.Access` (who may do what)
+* ``store.shares``    -- :class:`.shares.Shares` (user and group shares, their grants, the
+  mounts under ``/home/Shares``)
+* ``store.spaces``    -- :class:`.spaces.Spaces` (project spaces: ``ROOT/spaces/<id>``)
+* ``store.links``     -- :class:`.links.Links` (public links)
 
 Every operation takes the calling :class:`~.auth.User` and a :class:`~.paths.Loc` (owner +
 path relative to that owner's home) and checks the permission it needs with
@@ -45,6 +50,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
@@ -65,9 +71,12 @@ from .errors import (
 )
 from .files import EMPTY_MD5, hash_file, tree_size
 from .journal import Journal
+from .links import Links
 from .nodes import NodeInfo, Nodes
 from .paths import (
     HOME,
+    SHARES_PATH,
+    SHARES_REL,
     STORAGE_ID,
     Loc,
     check_name,
@@ -80,6 +89,8 @@ from .permissions import Access
 from .quota import Usage
 from .recycle import RecycleBin
 from .schema import migrate
+from .shares import Shares
+from .spaces import Spaces
 from .transfers import Transfers
 from .versions import Versions
 from .worker import StoreThread, blocking
@@ -138,8 +149,11 @@ class Store:
         self._after_commit: list = []
         self._file_locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
         self.nodes = Nodes(self)
+        self.spaces = Spaces(self)  # project spaces (spaces.py), before anything asks home_dir
+        self.links = Links(self)  # public links (links.py)
         self.usage = Usage(self)
         self.access = Access(self)
+        self.shares = Shares(self)  # user and group shares (shares.py), asked by self.access
         self.journal = Journal(self)
         self.versions = Versions(self, max_versions)
         self.recycle = RecycleBin(self)
@@ -304,6 +318,9 @@ class Store:
         return user
 
     def home_dir(self, owner: str) -> str:
+        space_dir = self.spaces.root_dir(owner)  # a project space: ROOT/spaces/<id>
+        if space_dir is not None:
+            return space_dir
         return str(self.homes_dir / self.owner_user(owner).username)
 
     def ensure_home(self, user: User) -> Loc:
@@ -347,7 +364,23 @@ class Store:
         """An absolute path: always in the caller's own home."""
         rel = parse_home_path(path)
         self.ensure_home(user)
+        space = self.spaces.resolve_path(user, rel)  # /home/Projects/<name>/...
+        if space is not None:
+            return space
+        if rel == "Shares" or rel.startswith("Shares/"):
+            return self._resolve_shares(user, rel.split("/")[1:])
         return Loc(user.opaque_id, rel)
+
+    def _resolve_shares(self, user: User, segments: list[str]) -> Loc:
+        """``/home/Shares/...``: the user's virtual folder of accepted shares; below a
+        mount point, the shared resource in its owner's tree (seen through the mount)."""
+        root = Loc(user.opaque_id, SHARES_REL, (SHARES_REL, SHARES_PATH))
+        if not segments:
+            return root
+        mounted = self.shares.mount(user, segments[0])
+        if mounted is None:  # nothing mounted there: a place nobody may use but to create
+            return Loc(user.opaque_id, "/".join([SHARES_REL, *segments]), root.view)
+        return Loc(mounted.owner, join_relative(mounted.rel, "/".join(segments[1:])), mounted.view)
 
     def resolve_id(self, user: User, storage_id: str, space_id: str, opaque_id: str, relative: str = "") -> Loc:
         """A resource id (+ optional relative path)."""
@@ -366,7 +399,7 @@ class Store:
         owner, rel = row
         if space_id and space_id != owner:
             raise not_found
-        if self.users.by_id(owner) is None:
+        if self.users.by_id(owner) is None and self.spaces.get(owner) is None:
             raise not_found
         loc = Loc(owner, rel)
         if "stat" not in self.permissions(user, loc):
@@ -381,6 +414,27 @@ class Store:
             raise not_found
         return Loc(owner, join_relative(rel, relative)) if relative else loc
 
+    def _shares_folder(self, user: User, loc: Loc) -> NodeInfo:
+        """The NodeInfo of the user's virtual ``/home/Shares`` (its etag changes with
+        the mounts in it)."""
+        mounts = self.shares.mounts(user)
+        mtime = max([share.mtime_ns for _n, share, _l in mounts], default=0)
+        tag = hashlib.md5(repr([(n, s.id, s.mtime_ns) for n, s, _l in mounts]).encode()).hexdigest()
+        return NodeInfo(
+            id=f"{user.opaque_id}:shares",
+            owner=user.opaque_id,
+            parent_id=user.opaque_id,
+            path=SHARES_PATH,
+            name="Shares",
+            is_dir=True,
+            size=0,
+            mtime_ns=mtime,
+            etag=f'"{tag}"',
+            mime_type="httpd/unix-directory",
+            md5=None,
+            permissions=self.permissions(user, loc),
+        )
+
     def _require(self, loc: Loc) -> os.stat_result:
         st = self._lstat(loc)
         if st is None:
@@ -392,6 +446,8 @@ class Store:
     # ---------------------------------------------------------------------------------
     def stat(self, user: User, loc: Loc, md_keys=()) -> NodeInfo:
         self.authorize(user, loc, "stat")
+        if loc.rel == SHARES_REL:
+            return self._shares_folder(user, loc)
         st = self._require(loc)
         return self.nodes.info(user, loc, st, self.nodes.row(loc, st), self.nodes.parent_id(loc), md_keys)
 
@@ -399,6 +455,9 @@ class Store:
         """The names in a folder, sorted, after ``after``; returns (folder id, names).
         Read the entries themselves with :meth:`list_batch`, a batch per call."""
         self.authorize(user, loc, "list_container")
+        if loc.rel == SHARES_REL:
+            names = [name for name, _share, _loc in self.shares.mounts(user) if after is None or name > after]
+            return self._shares_folder(user, loc).id, names
         st = self._require(loc)
         if not statmod.S_ISDIR(st.st_mode):
             raise InvalidArgument(f"not a folder: {loc.path}")
@@ -421,6 +480,14 @@ class Store:
     def list_batch(self, user: User, loc: Loc, parent_id: str, names: list[str], md_keys=()) -> list[NodeInfo]:
         """The entries ``names`` of the folder ``loc`` (those still there)."""
         self.authorize(user, loc, "list_container")
+        if loc.rel == SHARES_REL:
+            mounts = {name: mounted for name, _share, mounted in self.shares.mounts(user)}
+            infos = []
+            for name in names:
+                if name in mounts:
+                    with contextlib.suppress(NotFound):
+                        infos.append(self.stat(user, mounts[name], md_keys))
+            return infos
         folder = self.abs_path(loc)
         infos = []
         unrecorded = []
@@ -554,7 +621,11 @@ class Store:
         st = self._require(src)
         is_dir = statmod.S_ISDIR(st.st_mode)
         if src.owner != dst.owner:  # (if allowed one day: move the usage in the same transaction)
-            raise PermissionDenied("cannot move between different users' storage")
+            # as Reva across spaces: a share and one's home (or two owners' shares) are
+            # different storages; copy instead
+            raise PermissionDenied(
+                "cannot move between different owners' storage (a share and your home): copy it instead"
+            )
         if dst.rel == src.rel:
             raise AlreadyExists(f"already exists: {dst.path}")
         if dst.rel.startswith(src.rel + "/"):

@@ -250,10 +250,11 @@ class Transfers:
         _user, loc = self.upload_target(session)
         announced = session.length if session.length is not None else length
         if announced is None:  # deferred length: what the quota still allows
-            if self.store.quota is None:
+            quota = self.store.usage.limit(loc.owner)  # the home's, or the project space's
+            if quota is None:
                 return session, current, None, None
             used = self.store.usage.used_bytes(loc.owner) + self.reservations.growth(loc.owner, session.id)
-            allowance = max(0, self.store.quota - used + self._replaced(loc))
+            allowance = max(0, quota - used + self._replaced(loc))
             return session, current, None, max(0, allowance - current)
         held = self.reservations.get(session.id)
         if held is None or held.length != announced:
