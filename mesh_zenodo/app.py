@@ -17,6 +17,7 @@ from .contents import CS3ContentsManager
 from .cs3.client import CS3Client
 from .services.jobs import JobRegistry
 from .services.pulls import PullService
+from .services.sharing import SharingService
 from .services.zenodo_connection import ZenodoConnection
 from .zenodo.client import ZenodoClient
 
@@ -35,6 +36,7 @@ class MeshZenodoApp(ExtensionApp):
     zenodo_connection = Instance(ZenodoConnection, help="The signed-in Zenodo account of this server.")
     jobs = Instance(JobRegistry, help="The long jobs (pulls, publishing) and their progress.")
     pulls = Instance(PullService, help="Pulls Zenodo records into the storage.")
+    sharing = Instance(SharingService, help="Shares, shares with me and grantee search on the CS3 storage.")
 
     @default("cs3")
     def _default_cs3(self) -> CS3Client:
@@ -59,11 +61,17 @@ class MeshZenodoApp(ExtensionApp):
     def _default_pulls(self) -> PullService:
         return PullService(parent=self, log=self.log, jobs=self.jobs)
 
+    @default("sharing")
+    def _default_sharing(self) -> SharingService:
+        return SharingService(self.cs3)
+
     def initialize_handlers(self) -> None:
         settings = self.serverapp.web_app.settings
         settings["log_function"] = rest.access_log(settings.get("log_function") or log_request)
         self.handlers.extend(
-            rest.routes(cs3=self.cs3, connection=self.zenodo_connection, jobs=self.jobs, pulls=self.pulls)
+            rest.routes(
+                cs3=self.cs3, connection=self.zenodo_connection, jobs=self.jobs, pulls=self.pulls, sharing=self.sharing
+            )
         )
 
     async def stop_extension(self) -> None:

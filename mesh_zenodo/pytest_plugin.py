@@ -37,7 +37,12 @@ import pytest
 import requests
 from cs3.gateway.v1beta1 import gateway_api_pb2 as gw
 from cs3.gateway.v1beta1 import gateway_api_pb2_grpc as gw_grpc
+from cs3.identity.group.v1beta1 import group_api_pb2 as group_api
+from cs3.identity.group.v1beta1 import resources_pb2 as group_res
+from cs3.identity.user.v1beta1 import user_api_pb2 as user_api
 from cs3.rpc.v1beta1 import code_pb2
+from cs3.sharing.collaboration.v1beta1 import collaboration_api_pb2 as col_api
+from cs3.sharing.collaboration.v1beta1 import resources_pb2 as col_res
 from cs3.storage.provider.v1beta1 import provider_api_pb2 as sp
 from cs3.storage.provider.v1beta1 import resources_pb2 as spr
 from cs3.types.v1beta1 import types_pb2
@@ -207,6 +212,97 @@ class StorageUser:
         assert res.status.code == code_pb2.CODE_OK, res.status
         return list(res.recycle_items)
 
+    # -- Issue 8 "Sharing": shares, received shares, users and groups ----------------
+    #: the roles' ResourcePermissions (docs/sharing.md, from Reva's conversions/role.go)
+    ROLES = {
+        "viewer": {"stat", "get_path", "get_quota", "initiate_file_download", "list_container", "list_recycle",
+                   "list_file_versions"},
+        "uploader": {"stat", "get_path", "create_container", "initiate_file_upload"},
+    }
+    ROLES["editor"] = ROLES["viewer"] | {"create_container", "delete", "initiate_file_upload", "move",
+                                         "restore_recycle_item", "restore_file_version"}
+    ROLES["manager"] = ROLES["editor"] | {"add_grant", "update_grant", "remove_grant", "list_grants", "purge_recycle"}
+
+    @classmethod
+    def role_permissions(cls, role_or_perms) -> col_res.SharePermissions:
+        perms = cls.ROLES[role_or_perms] if isinstance(role_or_perms, str) else set(role_or_perms)
+        return col_res.SharePermissions(permissions=spr.ResourcePermissions(**{p: True for p in perms}))
+
+    @staticmethod
+    def grantee(user_id=None, group: str | None = None) -> spr.Grantee:
+        if group is not None:
+            return spr.Grantee(type=spr.GRANTEE_TYPE_GROUP, group_id=group_res.GroupId(opaque_id=group))
+        return spr.Grantee(type=spr.GRANTEE_TYPE_USER, user_id=user_id)
+
+    def share(self, target, grantee: spr.Grantee, role="viewer", expiration: float | None = None):
+        """CreateShare of ``target`` (a path or ResourceId) for ``grantee`` with a role
+        (or a set of permission names); ``expiration`` in seconds since the epoch."""
+        if isinstance(target, str):
+            info = spr.ResourceInfo(path=target)
+        else:
+            info = spr.ResourceInfo(id=target)
+        grant = col_res.ShareGrant(grantee=grantee, permissions=self.role_permissions(role))
+        if expiration is not None:
+            grant.expiration.CopyFrom(types_pb2.Timestamp(seconds=int(expiration), nanos=int(expiration % 1 * 1e9)))
+        return self.call("CreateShare", col_api.CreateShareRequest(resource_info=info, grant=grant))
+
+    def share_ok(self, target, grantee, role="viewer", expiration=None) -> col_res.Share:
+        res = self.share(target, grantee, role, expiration)
+        assert res.status.code == code_pb2.CODE_OK, res.status
+        return res.share
+
+    @staticmethod
+    def share_ref(share_id: str) -> col_res.ShareReference:
+        return col_res.ShareReference(id=col_res.ShareId(opaque_id=share_id))
+
+    def update_share(self, share_id: str, role=None, expiration: float | None = None):
+        paths, share = [], col_res.Share()
+        if role is not None:
+            paths.append("permissions")
+            share.permissions.CopyFrom(self.role_permissions(role))
+        if expiration is not None:
+            paths.append("expiration")
+            share.expiration.CopyFrom(types_pb2.Timestamp(seconds=int(expiration), nanos=int(expiration % 1 * 1e9)))
+        request = col_api.UpdateShareRequest(ref=self.share_ref(share_id), share=share)
+        request.update_mask.paths.extend(paths)
+        return self.call("UpdateShare", request)
+
+    def remove_share(self, share_id: str):
+        return self.call("RemoveShare", col_api.RemoveShareRequest(ref=self.share_ref(share_id)))
+
+    def received(self, *states, existing: bool = True):
+        filters = [col_res.Filter(type=col_res.Filter.TYPE_STATE, state=s) for s in states]
+        method = "ListExistingReceivedShares" if existing else "ListReceivedShares"
+        return self.call(method, col_api.ListReceivedSharesRequest(filters=filters))
+
+    def respond(self, share_id: str, state=col_res.SHARE_STATE_ACCEPTED, mount_point: str | None = None,
+                hidden: bool | None = None):
+        """UpdateReceivedShare: the state and, if given, the mount point and hidden flag."""
+        rs = col_res.ReceivedShare(share=col_res.Share(id=col_res.ShareId(opaque_id=share_id)), state=state)
+        paths = ["state"]
+        if mount_point is not None:
+            rs.mount_point.CopyFrom(spr.Reference(path=mount_point))
+            paths.append("mount_point")
+        if hidden is not None:
+            rs.hidden = hidden
+            paths.append("hidden")
+        request = col_api.UpdateReceivedShareRequest(share=rs)
+        request.update_mask.paths.extend(paths)
+        return self.call("UpdateReceivedShare", request)
+
+    def accept(self, share_id: str, mount_point: str | None = None) -> col_res.ReceivedShare:
+        res = self.respond(share_id, col_res.SHARE_STATE_ACCEPTED, mount_point)
+        assert res.status.code == code_pb2.CODE_OK, res.status
+        return res.share
+
+    def find_users(self, query: str):
+        return self.call("FindUsers", user_api.FindUsersRequest(
+            filters=[user_api.Filter(type=user_api.Filter.TYPE_QUERY, query=query)]))
+
+    def find_groups(self, query: str):
+        return self.call("FindGroups", group_api.FindGroupsRequest(
+            filters=[group_api.Filter(type=group_api.Filter.TYPE_QUERY, query=query)]))
+
 # ----------------------------------------------------------------------------------------
 # The Zenodo stand-in
 # ----------------------------------------------------------------------------------------
@@ -356,16 +452,20 @@ class LabProcess:
             self.process.wait()
 
 
-def start_lab(gateway: str, root: str, tmp: Path, config: dict | None = None, timeout: float = 60) -> LabProcess:
-    """Lab signed in to the CS3 gateway as einstein (password from the environment, as
-    documented), showing the CS3 folder ``root``; ``config`` goes to its server config."""
+def start_lab(
+    gateway: str, root: str, tmp: Path, config: dict | None = None, timeout: float = 60,
+    *, user: str = "einstein", token: str = "",
+) -> LabProcess:
+    """Lab signed in to the CS3 gateway as ``user`` (password from the environment, as
+    documented), showing the CS3 folder ``root`` (empty: the home); ``config`` goes to
+    its server config; ``token``: Jupyter's token (empty: none)."""
     config_dir = tmp / "config"
     config_dir.mkdir(parents=True, exist_ok=True)
     (config_dir / "jupyter_server_config.json").write_text(json.dumps(config or {}))
     port = free_port()
     env = dict(
         os.environ,
-        MESH_ZENODO_CS3_PASSWORD="relativity",
+        MESH_ZENODO_CS3_PASSWORD=PASSWORDS[user],
         JUPYTER_CONFIG_DIR=str(config_dir),
         JUPYTER_DATA_DIR=str(tmp / "data"),
         JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
@@ -373,8 +473,8 @@ def start_lab(gateway: str, root: str, tmp: Path, config: dict | None = None, ti
     with open(tmp / "lab.log", "wb") as log:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "mesh_zenodo.cli", "lab", "--gateway", gateway,
-                "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
+                sys.executable, "-m", "mesh_zenodo.cli", "lab", "--gateway", gateway, "--user", user,
+                "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
                 "--ServerApp.password=", "--allow-root", f"--CS3ContentsManager.root_path={root}",
                 f"--ServerApp.root_dir={tmp}",
             ],
@@ -384,7 +484,8 @@ def start_lab(gateway: str, root: str, tmp: Path, config: dict | None = None, ti
     deadline = time.monotonic() + timeout
     while True:
         try:
-            urllib.request.urlopen(f"{lab.url}/api/status", timeout=2)
+            headers = {"Authorization": f"token {token}"} if token else {}
+            urllib.request.urlopen(urllib.request.Request(f"{lab.url}/api/status", headers=headers), timeout=2)
             return lab
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
@@ -606,3 +707,59 @@ class SmallDisk:
             self.holder.kill()
             self.holder.wait(10)
             self.holder = None
+
+
+# ----------------------------------------------------------------------------------------
+# Issue 8 "Sharing": public links and project spaces (the wire values a client sends)
+# ----------------------------------------------------------------------------------------
+from cs3.storage.provider.v1beta1 import provider_api_pb2_grpc as sp_grpc  # noqa: E402 - kept inside this section
+from cs3.storage.provider.v1beta1 import spaces_api_pb2 as spaces_api  # noqa: E402
+
+_LINK_VIEW = {"stat", "get_path", "get_quota", "list_container", "initiate_file_download"}
+#: oCIS's public link types as ResourcePermissions: (on a folder, on a file or None)
+LINK_TYPES = {
+    "view": (_LINK_VIEW, _LINK_VIEW),
+    "upload": (_LINK_VIEW | {"create_container", "initiate_file_upload"}, None),
+    "edit": (_LINK_VIEW | {"create_container", "initiate_file_upload", "delete", "move"},
+             _LINK_VIEW | {"initiate_file_upload"}),
+    "createOnly": ({"stat", "get_path", "create_container", "initiate_file_upload"}, None),
+}
+_SPACE_VIEWER = {"stat", "get_path", "get_quota", "initiate_file_download", "list_container", "list_recycle",
+                 "list_file_versions"}
+_SPACE_EDITOR = _SPACE_VIEWER | {"create_container", "delete", "initiate_file_upload", "move",
+                                 "restore_recycle_item", "restore_file_version"}
+#: Reva's roles as ResourcePermissions (notes 4.8)
+SPACE_ROLES = {
+    "viewer": _SPACE_VIEWER,
+    "editor": _SPACE_EDITOR,
+    "manager": _SPACE_EDITOR | {"add_grant", "update_grant", "remove_grant", "list_grants", "purge_recycle"},
+}
+
+
+def link_permissions(kind: str, is_dir: bool = True) -> spr.ResourcePermissions:
+    """The ResourcePermissions of a public link type (for a file: None if not allowed,
+    then the folder's set is sent, which the storage refuses)."""
+    on_dir, on_file = LINK_TYPES[kind]
+    names = on_dir if is_dir or on_file is None else on_file
+    return spr.ResourcePermissions(**{name: True for name in names})
+
+
+def role_permissions(role: str) -> spr.ResourcePermissions:
+    return spr.ResourcePermissions(**{name: True for name in SPACE_ROLES[role]})
+
+
+def provider_stub(user: StorageUser) -> sp_grpc.ProviderAPIStub:
+    """The storage provider API on the storage's gRPC port (the grant RPCs)."""
+    return sp_grpc.ProviderAPIStub(user.channel)
+
+
+def space_ref(space) -> spr.Reference:
+    """A reference to the root of a StorageSpace."""
+    return spr.Reference(resource_id=space.root)
+
+
+def create_space(user: StorageUser, name: str, quota: int = 0):
+    return user.call(
+        "CreateStorageSpace",
+        spaces_api.CreateStorageSpaceRequest(type="project", name=name, quota=spr.Quota(quota_max_bytes=quota)),
+    )

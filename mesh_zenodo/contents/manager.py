@@ -14,6 +14,7 @@ write, so "create checkpoint" costs nothing and "revert" restores a version.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import mimetypes
 import posixpath
@@ -259,24 +260,25 @@ class CS3ContentsManager(AsyncContentsManager):
 
         validation_error: dict = {}
         with http_errors():
-            if model["type"] == "notebook":
-                try:
-                    nb = await asyncio.to_thread(nbformat.from_dict, model["content"])
-                    self.check_and_sign(nb, path)  # the notary's database belongs to this thread
-                    raw = await asyncio.to_thread(
-                        nbformat.writes, nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error
-                    )
-                except Exception as e:
-                    raise web.HTTPError(400, f"Invalid notebook content for {path}: {e}") from e
-                # as nbformat.write does: the file ends with a newline
-                await self.client.upload(cs3, (raw if raw.endswith("\n") else raw + "\n").encode("utf8"))
-            elif model["type"] == "file":
-                data = await asyncio.to_thread(decode, model["content"], model.get("format"), path)
-                await self.client.upload(cs3, data)
-            elif model["type"] == "directory":
-                await self._save_directory(cs3, path)
-            else:
-                raise web.HTTPError(400, f"Unhandled contents type: {model['type']}")
+            async with self._explain_refused_write(cs3, path):
+                if model["type"] == "notebook":
+                    try:
+                        nb = await asyncio.to_thread(nbformat.from_dict, model["content"])
+                        self.check_and_sign(nb, path)  # the notary's database belongs to this thread
+                        raw = await asyncio.to_thread(
+                            nbformat.writes, nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error
+                        )
+                    except Exception as e:
+                        raise web.HTTPError(400, f"Invalid notebook content for {path}: {e}") from e
+                    # as nbformat.write does: the file ends with a newline
+                    await self.client.upload(cs3, (raw if raw.endswith("\n") else raw + "\n").encode("utf8"))
+                elif model["type"] == "file":
+                    data = await asyncio.to_thread(decode, model["content"], model.get("format"), path)
+                    await self.client.upload(cs3, data)
+                elif model["type"] == "directory":
+                    await self._save_directory(cs3, path)
+                else:
+                    raise web.HTTPError(400, f"Unhandled contents type: {model['type']}")
 
         message = None
         if model["type"] == "notebook":
@@ -287,6 +289,22 @@ class CS3ContentsManager(AsyncContentsManager):
             saved["message"] = message
         self.emit(data={"action": "save", "path": path})
         return saved
+
+    @contextlib.asynccontextmanager
+    async def _explain_refused_write(self, cs3: str, path: str):
+        """A refused write in a share says why, in the user's terms: "you have view
+        access to this share" rather than the storage's "permission denied"."""
+        try:
+            yield
+        except errors.PermissionDenied as err:
+            info = await self.client.exists(cs3) or await self.client.exists(posixpath.dirname(cs3))
+            perms = info.permission_set if info is not None else None
+            if perms is not None and perms.initiate_file_download and not perms.initiate_file_upload:
+                raise web.HTTPError(
+                    403, f"Cannot save {path}: you have view access to this share. Ask its owner for edit "
+                    "access, or save a copy in your own files."
+                ) from None
+            raise err
 
     async def _save_directory(self, cs3: str, path: str) -> None:
         if not self.allow_hidden and self.hidden(path):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import jobs, provenance, pulls, session, upload, zenodo
+from . import jobs, provenance, pulls, session, sharing, upload, zenodo
 from .base import access_log
 
 __all__ = ["access_log", "routes"]
@@ -32,5 +32,6 @@ def routes(**services: Any) -> list[tuple[str, type, dict[str, Any]]]:
         *pulls.routes(),
         *provenance.routes(),
         *jobs.routes(),
+        *sharing.routes(),
     ]
     return [(pattern, handler, dict(services)) for pattern, handler in table]

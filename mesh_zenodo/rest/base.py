@@ -28,6 +28,7 @@ from ..http_errors import to_http
 from ..services.errors import NotOnCS3
 from ..services.jobs import JobRegistry
 from ..services.pulls import PullService
+from ..services.sharing import SharingService
 from ..services.zenodo_connection import ZenodoConnection
 
 #: plain ASCII numbers, bounded (``int()`` alone accepts "٣", "1_000" and 4,000 digits)
@@ -51,6 +52,7 @@ class MeshHandler(ExtensionHandlerMixin, APIHandler):
         connection: ZenodoConnection | None = None,
         jobs: JobRegistry | None = None,
         pulls: PullService | None = None,
+        sharing: SharingService | None = None,
         **kwargs: Any,
     ) -> None:
         super().initialize(name, **kwargs)
@@ -58,6 +60,7 @@ class MeshHandler(ExtensionHandlerMixin, APIHandler):
         self.connection = connection
         self.jobs = jobs
         self.pulls = pulls
+        self.sharing = sharing
 
     # ------------------------------------------------------------------ answers
 
