@@ -182,7 +182,8 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
     methods is bound on the instance to an async handler that checks the access token
     (unless the method is unprotected), runs ``rpc_<Name>`` and turns a
     :class:`StorageError` into the response's ``status``. Methods without ``rpc_<Name>``
-    answer gRPC ``UNIMPLEMENTED``.
+    answer as Reva does: a response whose ``status.code`` is ``CODE_UNIMPLEMENTED`` (not a
+    gRPC-level error), so that clients can tell and fall back.
     """
 
     def __init__(self, store: Store, tokens: TokenManager, data_url: str):
@@ -232,14 +233,13 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
 
                 async def unimplemented_stream(request, context):
                     await self._caller(name, context)
-                    await context.abort(grpc.StatusCode.UNIMPLEMENTED, message)
-                    yield  # pragma: no cover - makes this an async generator
+                    yield response_cls(status=status("UNIMPLEMENTED", message))
 
                 return unimplemented_stream
 
             async def unimplemented(request, context):
                 await self._caller(name, context)
-                await context.abort(grpc.StatusCode.UNIMPLEMENTED, message)
+                return response_cls(status=status("UNIMPLEMENTED", message))
 
             return unimplemented
 
