@@ -18,6 +18,7 @@ from .cs3.client import CS3Client
 from .services.jobs import JobRegistry
 from .services.pulls import PullService
 from .services.sharing import SharingService
+from .services.spaces import SpaceService
 from .services.zenodo_connection import ZenodoConnection
 from .zenodo.client import ZenodoClient
 
@@ -37,6 +38,7 @@ class MeshZenodoApp(ExtensionApp):
     jobs = Instance(JobRegistry, help="The long jobs (pulls, publishing) and their progress.")
     pulls = Instance(PullService, help="Pulls Zenodo records into the storage.")
     sharing = Instance(SharingService, help="Shares, shares with me and grantee search on the CS3 storage.")
+    spaces = Instance(SpaceService, help="Project spaces, their members and quota.")
 
     @default("cs3")
     def _default_cs3(self) -> CS3Client:
@@ -65,12 +67,17 @@ class MeshZenodoApp(ExtensionApp):
     def _default_sharing(self) -> SharingService:
         return SharingService(self.cs3)
 
+    @default("spaces")
+    def _default_spaces(self) -> SpaceService:
+        return SpaceService(self.cs3, self.sharing.sharing)
+
     def initialize_handlers(self) -> None:
         settings = self.serverapp.web_app.settings
         settings["log_function"] = rest.access_log(settings.get("log_function") or log_request)
         self.handlers.extend(
             rest.routes(
-                cs3=self.cs3, connection=self.zenodo_connection, jobs=self.jobs, pulls=self.pulls, sharing=self.sharing
+                cs3=self.cs3, connection=self.zenodo_connection, jobs=self.jobs, pulls=self.pulls, sharing=self.sharing,
+                spaces=self.spaces,
             )
         )
 

@@ -293,6 +293,8 @@ def lab(args: argparse.Namespace, jupyter_args: list[str], argv: list[str]) -> i
         config.CS3Client.password_fd = _hand_over(password)
         del password
         config.CS3Client.embedded = embedded
+        if embedded:  # its data gateway serves the public links' pages
+            config.CS3Client.public_links_url = f"http://{args.storage_http}/s/"
         config.CS3Client.tls = args.tls
         # kernels and terminals start in a scratch folder, not wherever this was run from
         config.ServerApp.root_dir = str(_scratch(data_dir, args.user, gateway))

@@ -499,7 +499,10 @@ def start_lab(
 def cs3_config(storage: StorageProcess, root: str, user: str = "einstein") -> dict:
     """Server config for Lab's files in ``root`` on ``storage``, signed in as ``user``."""
     return {
-        "CS3Client": {"gateway": storage.grpc_addr, "username": user, "password": PASSWORDS[user]},
+        "CS3Client": {
+            "gateway": storage.grpc_addr, "username": user, "password": PASSWORDS[user],
+            "public_links_url": f"{storage.http_url}/s/",
+        },
         "CS3ContentsManager": {"root_path": root},
     }
 

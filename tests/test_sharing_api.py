@@ -132,3 +132,63 @@ async def test_a_duplicate_share_is_409(jp_fetch, mz_cs3_root):
 
 async def test_grantee_search_needs_three_characters(jp_fetch, mz_cs3_root):
     await refused(jp_fetch, "mesh-zenodo", "grantees", params={"q": "ma"}, status=400)
+
+
+async def test_public_link_through_the_api_then_anonymous_download(jp_fetch, mz_cs3_root):
+    name = f"pub-{uuid.uuid4().hex[:6]}"
+    await make_folder(jp_fetch, name)
+    link = (await call(jp_fetch, "mesh-zenodo", "links", method="POST",
+                       body={"path": name, "type": "view", "password": "open sesame", "display_name": "for the paper"}))["link"]
+    assert link["type"] == "view" and link["password_protected"] is True and link["display_name"] == "for the paper"
+    assert link["resource"]["api_path"] == name and link["url"].endswith("/s/" + link["token"])
+    assert "open sesame" not in json.dumps(link)
+    listed = (await call(jp_fetch, "mesh-zenodo", "links", params={"path": name}))["links"]
+    assert [entry["id"] for entry in listed] == [link["id"]]
+    # anonymous: the password page, then the listing and the file
+    assert requests.get(link["url"], timeout=30, allow_redirects=False).status_code == 401
+    visitor = requests.Session()
+    unlocked = visitor.post(link["url"], data={"password": "open sesame"}, timeout=30)
+    assert unlocked.status_code == 200 and "data.txt" in unlocked.text
+    assert visitor.get(f"{link['url']}/data.txt", timeout=30).content == b"einstein's data\n"
+    # no password any more, a file drop is for folders only, then removed: 404
+    changed = (await call(jp_fetch, "mesh-zenodo", "links", link["id"], method="PATCH", body={"password": ""}))["link"]
+    assert changed["password_protected"] is False
+    assert requests.get(f"{link['url']}/data.txt", timeout=30).content == b"einstein's data\n"
+    await refused(jp_fetch, "mesh-zenodo", "links", method="POST", status=400,
+                  body={"path": f"{name}/data.txt", "type": "filedrop"})
+    await jp_fetch("mesh-zenodo", "links", link["id"], method="DELETE")
+    assert requests.get(link["url"], timeout=30).status_code == 404
+
+
+async def test_a_project_with_members_and_its_quota(jp_fetch, mz_cs3_root, marie_lab):
+    name = f"Apollo-{uuid.uuid4().hex[:6]}"
+    space = (await call(jp_fetch, "mesh-zenodo", "spaces", method="POST", body={"name": name, "quota": 1000}))["space"]
+    assert space["name"] == name and space["role"] == "manager" and space["quota"]["total"] == 1000
+    listed = (await call(jp_fetch, "mesh-zenodo", "spaces"))["spaces"]
+    assert name in [s["name"] for s in listed]
+    members = (await call(jp_fetch, "mesh-zenodo", "spaces", space["id"], "members", method="POST",
+                          body={"name": "marie", "role": "viewer"}))["members"]
+    assert {"name": "marie", "display_name": "Marie Curie", "role": "viewer"} in members
+    # marie sees the project with her role; she may read but not write there
+    hers = marie(marie_lab, "GET", "mesh-zenodo/spaces").json()["spaces"]
+    mine = next(s for s in hers if s["id"] == space["id"])
+    assert mine["role"] == "viewer" and mine["api_path"] == f"Projects/{name}"
+    refused_write = marie(marie_lab, "PUT", f"api/contents/Projects/{name}/notes.txt",
+                          {"type": "file", "format": "text", "content": "x"})
+    assert refused_write.status_code == 403
+    # the quota is enforced: a file larger than the project's quota is refused
+    big = marie(marie_lab, "GET", f"mesh-zenodo/quota?path=Projects/{name}").json()
+    assert big["total"] == 1000 and big["used"] == 0
+    await call(jp_fetch, "mesh-zenodo", "spaces", space["id"], "members", method="POST",
+               body={"name": "marie", "role": "editor"})
+    too_big = marie(marie_lab, "PUT", f"api/contents/Projects/{name}/big.txt",
+                    {"type": "file", "format": "text", "content": "x" * 2000})
+    assert too_big.status_code == 507, too_big.text
+    fits = marie(marie_lab, "PUT", f"api/contents/Projects/{name}/notes.txt",
+                 {"type": "file", "format": "text", "content": "ok"})
+    assert fits.status_code == 201
+
+
+@pytest.mark.parametrize("body", [{"name": ""}, {"name": "a/b"}, {"name": "x", "quota": -1}, {"name": "x", "quota": "1"}])
+async def test_bad_project_requests_are_400(jp_fetch, mz_cs3_root, body):
+    await refused(jp_fetch, "mesh-zenodo", "spaces", method="POST", body=body, status=400)

@@ -32,6 +32,7 @@ from cs3.identity.user.v1beta1 import resources_pb2 as user_res
 from cs3.identity.user.v1beta1 import user_api_pb2 as user_api
 from cs3.rpc.v1beta1 import code_pb2
 from cs3.storage.provider.v1beta1 import provider_api_pb2 as sp
+from cs3.storage.provider.v1beta1 import provider_api_pb2_grpc as sp_grpc
 from cs3.storage.provider.v1beta1 import resources_pb2 as spr
 from cs3.types.v1beta1 import types_pb2
 from traitlets import Bool, Float, Int, Unicode, default
@@ -110,6 +111,12 @@ class CS3Client(LoggingConfigurable):
     def _default_gateway(self) -> str:
         return os.environ.get(GATEWAY_ENV, "127.0.0.1:19000")
 
+    public_links_url = Unicode(
+        "",
+        config=True,
+        help="Where the site serves public links, e.g. https://cernbox.example.org/s/ (the link's token is "
+        "appended). mesh-zenodo lab sets it for the embedded storage. Empty: links are shown by token only.",
+    )
     username = Unicode(config=True, help=f"CS3 user to sign in as. Default: ${USER_ENV}, else einstein.")
 
     @default("username")
@@ -255,14 +262,20 @@ class CS3Client(LoggingConfigurable):
 
     # ------------------------------------------------------------------ calls
 
-    async def call(self, method: str, request, action: str, path: str | None = None, *, check: bool = True):
-        """Call a GatewayAPI ``method`` (for the calls of :mod:`.sharing`): a status other
-        than OK raises the matching :class:`~.errors.CS3Error` unless ``check`` is false."""
-        return await self._call(method, request, action, path, check=check)
+    async def call(self, method: str, request, action: str, path: str | None = None, *, check: bool = True,
+                   provider: bool = False):
+        """Call a GatewayAPI ``method`` (for :mod:`.sharing` and :mod:`.spaces`), or with
+        ``provider`` the storage provider API on the gateway's address (the grant RPCs the
+        gateway does not carry): a status other than OK raises the matching
+        :class:`~.errors.CS3Error` unless ``check`` is false."""
+        return await self._call(method, request, action, path, check=check, provider=provider)
 
-    async def _call(self, method: str, request, action: str, path: str | None = None, *, check: bool = True):
+    async def _call(self, method: str, request, action: str, path: str | None = None, *, check: bool = True,
+                    provider: bool = False):
         """Call a GatewayAPI ``method``; renew the token once if the gateway refuses it."""
         stub = self._gateway_stub()
+        if provider:
+            stub = sp_grpc.ProviderAPIStub(self._channel)
         for attempt in (1, 2):
             token = await self._access_token()
             try:

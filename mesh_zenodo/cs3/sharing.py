@@ -21,6 +21,8 @@ from cs3.identity.group.v1beta1 import resources_pb2 as group_res
 from cs3.identity.user.v1beta1 import resources_pb2 as user_res
 from cs3.sharing.collaboration.v1beta1 import collaboration_api_pb2 as collab
 from cs3.sharing.collaboration.v1beta1 import resources_pb2 as share_res
+from cs3.sharing.link.v1beta1 import link_api_pb2 as link_api
+from cs3.sharing.link.v1beta1 import resources_pb2 as link_res
 from cs3.storage.provider.v1beta1 import resources_pb2 as spr
 from cs3.types.v1beta1 import types_pb2
 from cs3.rpc.v1beta1 import code_pb2
@@ -40,6 +42,16 @@ ROLES: dict[str, tuple[str, ...]] = {
     "uploader": ("stat", "get_path", "create_container", "initiate_file_upload"),
     "manager": _EDITOR + ("add_grant", "update_grant", "remove_grant", "list_grants", "purge_recycle"),
 }
+_LINK_VIEW = ("stat", "get_path", "get_quota", "list_container", "initiate_file_download")
+_LINK_UPLOAD = _LINK_VIEW + ("create_container", "initiate_file_upload")
+#: public link type -> (permissions on a folder, on a file or None: folders only), as oCIS's link types
+LINK_TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]] = {
+    "view": (_LINK_VIEW, _LINK_VIEW),
+    "upload": (_LINK_UPLOAD, None),
+    "edit": (_LINK_UPLOAD + ("delete", "move"), _LINK_VIEW + ("initiate_file_upload",)),
+    "filedrop": (("stat", "get_path", "create_container", "initiate_file_upload"), None),
+}
+
 STATES = {
     "pending": share_res.SHARE_STATE_PENDING,
     "accepted": share_res.SHARE_STATE_ACCEPTED,
@@ -61,6 +73,25 @@ def role_of(permissions: spr.ResourcePermissions) -> str:
     for role, names in ROLES.items():
         if granted == set(names):
             return role
+    return "custom"
+
+
+def link_permissions(kind: str, is_folder: bool) -> spr.ResourcePermissions:
+    """The ResourcePermissions of a public link type on a folder or a file."""
+    if kind not in LINK_TYPES:
+        raise ValueError(f"unknown link type {kind!r}; use {', '.join(LINK_TYPES)}")
+    on_folder, on_file = LINK_TYPES[kind]
+    names = on_folder if is_folder else on_file
+    if names is None:
+        raise ValueError(f"a {kind} link is for folders only")
+    return spr.ResourcePermissions(**{name: True for name in names})
+
+
+def link_type_of(permissions: spr.ResourcePermissions) -> str:
+    granted = {field.name for field, value in permissions.ListFields() if value is True}
+    for kind, sets in LINK_TYPES.items():
+        if any(names is not None and granted == set(names) for names in sets):
+            return kind
     return "custom"
 
 
@@ -193,3 +224,67 @@ class Sharing:
             return await self.client.stat_id(resource)
         except errors.CS3Error:
             return None
+
+    # ------------------------------------------------------------------ public links
+
+    async def create_link(self, path: str, kind: str, *, password: str = "", expiration: datetime | None = None,
+                          display_name: str = "") -> link_res.PublicShare:
+        info = await self.client.stat(path)
+        grant = link_res.Grant(
+            permissions=link_res.PublicSharePermissions(
+                permissions=link_permissions(kind, info.type == spr.RESOURCE_TYPE_CONTAINER)
+            ),
+            password=password,
+        )
+        if expiration is not None:
+            grant.expiration.CopyFrom(timestamp(expiration))
+        request = link_api.CreatePublicShareRequest(resource_info=info, grant=grant)
+        if display_name:
+            request.opaque.map["name"].CopyFrom(types_pb2.OpaqueEntry(decoder="plain", value=display_name.encode()))
+        return (await self.client.call("CreatePublicShare", request, f"creating a public link to {path}", path)).share
+
+    async def list_links(self, resource: spr.ResourceId | None = None) -> list[tuple[link_res.PublicShare, spr.ResourceInfo | None]]:
+        filters = []
+        if resource is not None:
+            filters.append(link_api.ListPublicSharesRequest.Filter(
+                type=link_api.ListPublicSharesRequest.Filter.TYPE_RESOURCE_ID, resource_id=resource))
+        request = link_api.ListPublicSharesRequest(filters=filters)
+        response = await self.client.call("ListExistingPublicShares", request, "listing your public links", check=False)
+        if response.status.code == code_pb2.CODE_UNIMPLEMENTED:
+            plain = await self.client.call("ListPublicShares", request, "listing your public links")
+            return [(link, await self.resource_info(link.resource_id)) for link in plain.share]
+        if response.status.code != code_pb2.CODE_OK:
+            raise errors.from_status(response.status, "listing your public links")
+        return [(entry.public_share, entry.resource_info if entry.HasField("resource_info") else None)
+                for entry in response.share_infos]
+
+    async def update_link(self, link_id: str, *, kind: str | None = None, is_folder: bool = True,
+                          password: str | None = None, expiration: datetime | None | bool = False,
+                          display_name: str | None = None) -> link_res.PublicShare:
+        ref = link_res.PublicShareReference(id=link_res.PublicShareId(opaque_id=link_id))
+        kinds = link_api.UpdatePublicShareRequest.Update
+        updates = []
+        if kind is not None:
+            updates.append(kinds(type=kinds.TYPE_PERMISSIONS, grant=link_res.Grant(
+                permissions=link_res.PublicSharePermissions(permissions=link_permissions(kind, is_folder)))))
+        if password is not None:
+            updates.append(kinds(type=kinds.TYPE_PASSWORD, grant=link_res.Grant(password=password)))
+        if expiration is not False:
+            grant = link_res.Grant()
+            if expiration is not None:
+                grant.expiration.CopyFrom(timestamp(expiration))
+            updates.append(kinds(type=kinds.TYPE_EXPIRATION, grant=grant))
+        if display_name is not None:
+            updates.append(kinds(type=kinds.TYPE_DISPLAYNAME, display_name=display_name))
+        link = None
+        for update in updates:
+            request = link_api.UpdatePublicShareRequest(ref=ref, update=update)
+            link = (await self.client.call("UpdatePublicShare", request, "changing the public link")).share
+        if link is None:
+            link = (await self.client.call("GetPublicShare", link_api.GetPublicShareRequest(ref=ref),
+                                           "reading the public link")).share
+        return link
+
+    async def remove_link(self, link_id: str) -> None:
+        ref = link_res.PublicShareReference(id=link_res.PublicShareId(opaque_id=link_id))
+        await self.client.call("RemovePublicShare", link_api.RemovePublicShareRequest(ref=ref), "removing the public link")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import jobs, provenance, pulls, session, sharing, upload, zenodo
+from . import jobs, provenance, pulls, session, sharing, spaces, upload, zenodo
 from .base import access_log
 
 __all__ = ["access_log", "routes"]
@@ -33,5 +33,6 @@ def routes(**services: Any) -> list[tuple[str, type, dict[str, Any]]]:
         *provenance.routes(),
         *jobs.routes(),
         *sharing.routes(),
+        *spaces.routes(),
     ]
     return [(pattern, handler, dict(services)) for pattern, handler in table]

@@ -29,6 +29,7 @@ from ..services.errors import NotOnCS3
 from ..services.jobs import JobRegistry
 from ..services.pulls import PullService
 from ..services.sharing import SharingService
+from ..services.spaces import SpaceService
 from ..services.zenodo_connection import ZenodoConnection
 
 #: plain ASCII numbers, bounded (``int()`` alone accepts "٣", "1_000" and 4,000 digits)
@@ -53,6 +54,7 @@ class MeshHandler(ExtensionHandlerMixin, APIHandler):
         jobs: JobRegistry | None = None,
         pulls: PullService | None = None,
         sharing: SharingService | None = None,
+        spaces: SpaceService | None = None,
         **kwargs: Any,
     ) -> None:
         super().initialize(name, **kwargs)
@@ -61,6 +63,7 @@ class MeshHandler(ExtensionHandlerMixin, APIHandler):
         self.jobs = jobs
         self.pulls = pulls
         self.sharing = sharing
+        self.spaces = spaces
 
     # ------------------------------------------------------------------ answers
 

@@ -8,6 +8,10 @@
 ``DELETE /mesh-zenodo/shares/<id>``                     → 204
 ``GET /mesh-zenodo/received-shares``                    shares with me, pending first
 ``PATCH /mesh-zenodo/received-shares/<id>``             ``{state?: accepted | rejected | pending, hidden?}``
+``GET /mesh-zenodo/links[?path=]``                      my public links
+``POST /mesh-zenodo/links``                             ``{path, type, password?, expiration?, display_name?}`` → 201
+``PATCH /mesh-zenodo/links/<id>``                       ``{type?, password?, expiration?, display_name?}``
+``DELETE /mesh-zenodo/links/<id>``                      → 204
 ======================================================  ============================================
 
 Roles: viewer, editor, uploader (folders), manager (see ``docs/sharing.md``). The
@@ -145,6 +149,65 @@ class ReceivedShareHandler(SharingHandler):
         self.send({"share": cm.with_api_path(share)})
 
 
+class LinksHandler(SharingHandler):
+    """``GET ?path=`` my public links (of one file or folder); ``POST {path, type, password?,
+    expiration?, display_name?}`` → 201. Types: view, upload, edit, filedrop (folders only:
+    upload and filedrop)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        cm = self.cs3_contents("public links")
+        path = self.get_query_argument("path", None)
+        cs3_path = await cm.cs3_path(path) if path is not None else None
+        with http_errors():
+            self.send({"links": [cm.with_api_path(link) for link in await self.sharing.list_links(cs3_path)]})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        cm = self.cs3_contents("public links")
+        body = self.json_object()
+        path, kind = body.get("path"), body.get("type", "view")
+        password, name = body.get("password", ""), body.get("display_name", "")
+        if not isinstance(path, str) or not path.strip("/"):
+            raise self.bad_request("path is required: the file or folder to link to")
+        if not isinstance(kind, str) or not isinstance(password, str) or not isinstance(name, str):
+            raise self.bad_request("type, password and display_name must be strings")
+        if len(name) > 255 or len(password) > 1024:
+            raise self.bad_request("display_name or password is too long")
+        expiration = self.expiration(body)
+        cs3_path = await cm.cs3_path(path)
+        with http_errors():
+            link = await self.sharing.create_link(cs3_path, kind, password, expiration or None, name)
+        self.send({"link": cm.with_api_path(link)}, status=201)
+
+
+class LinkHandler(SharingHandler):
+    """``PATCH {type?, password? ("" removes it), expiration?, display_name?}``; ``DELETE``."""
+
+    @web.authenticated
+    @authorized
+    async def patch(self, link_id: str) -> None:
+        cm = self.cs3_contents("public links")
+        body = self.json_object()
+        kind, password, name = body.get("type"), body.get("password"), body.get("display_name")
+        for field, value in (("type", kind), ("password", password), ("display_name", name)):
+            if value is not None and not isinstance(value, str):
+                raise self.bad_request(f"{field} must be a string")
+        with http_errors():
+            link = await self.sharing.update_link(self.share_id(link_id), kind, password, self.expiration(body), name)
+        self.send({"link": cm.with_api_path(link)})
+
+    @web.authenticated
+    @authorized
+    async def delete(self, link_id: str) -> None:
+        with http_errors():
+            await self.sharing.remove_link(self.share_id(link_id))
+        self.set_status(204)
+        self.finish()
+
+
 def routes() -> list[tuple[str, type]]:
     return [
         (r"/mesh-zenodo/grantees", GranteesHandler),
@@ -152,4 +215,6 @@ def routes() -> list[tuple[str, type]]:
         (r"/mesh-zenodo/shares/([^/]+)", ShareHandler),
         (r"/mesh-zenodo/received-shares", ReceivedSharesHandler),
         (r"/mesh-zenodo/received-shares/([^/]+)", ReceivedShareHandler),
+        (r"/mesh-zenodo/links", LinksHandler),
+        (r"/mesh-zenodo/links/([^/]+)", LinkHandler),
     ]

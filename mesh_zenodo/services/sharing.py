@@ -14,11 +14,12 @@ from typing import Any
 from cs3.identity.group.v1beta1 import resources_pb2 as group_res
 from cs3.identity.user.v1beta1 import resources_pb2 as user_res
 from cs3.sharing.collaboration.v1beta1 import resources_pb2 as share_res
+from cs3.sharing.link.v1beta1 import resources_pb2 as link_res
 from cs3.storage.provider.v1beta1 import resources_pb2 as spr
 
 from ..cs3 import errors as cs3_errors
 from ..cs3.client import CS3Client
-from ..cs3.sharing import ROLES, STATE_NAMES, STATES, Sharing, moment, role_of
+from ..cs3.sharing import LINK_TYPES, ROLES, STATE_NAMES, STATES, Sharing, link_type_of, moment, role_of
 from .errors import InvalidRequest
 
 #: the shortest grantee query (as CERNBox: fewer characters match too many people)
@@ -183,3 +184,50 @@ class SharingService:
         info = await self.sharing.resource_info(received.share.resource_id)
         return await self.received_json(received, info)
 
+
+    # ------------------------------------------------------------------ public links
+
+    def link_json(self, link: link_res.PublicShare, info: spr.ResourceInfo | None) -> dict[str, Any]:
+        base = self.cs3.public_links_url
+        return {
+            "id": link.id.opaque_id,
+            "url": f"{base.rstrip('/')}/{link.token}" if base else None,
+            "token": link.token,
+            "type": link_type_of(link.permissions.permissions),
+            "display_name": link.display_name,
+            "password_protected": link.password_protected,
+            "expiration": _iso(moment(link.expiration)),
+            "created": _iso(moment(link.ctime)),
+            "resource": _resource_json(info),
+        }
+
+    async def create_link(self, path: str, kind: str, password: str, expiration: datetime | None,
+                          display_name: str) -> dict[str, Any]:
+        if kind not in LINK_TYPES:
+            raise InvalidRequest(f"type must be one of {', '.join(LINK_TYPES)}")
+        info = await self.cs3.stat(path)
+        if LINK_TYPES[kind][1] is None and info.type != spr.RESOURCE_TYPE_CONTAINER:
+            raise InvalidRequest(f"a {kind} link is for folders only")
+        link = await self.sharing.create_link(path, kind, password=password, expiration=expiration,
+                                              display_name=display_name)
+        return self.link_json(link, info)
+
+    async def list_links(self, path: str | None = None) -> list[dict[str, Any]]:
+        resource = (await self.cs3.stat(path)).id if path else None
+        return [self.link_json(link, info) for link, info in await self.sharing.list_links(resource)]
+
+    async def update_link(self, link_id: str, kind: str | None, password: str | None,
+                          expiration: datetime | None | bool, display_name: str | None) -> dict[str, Any]:
+        if kind is not None and kind not in LINK_TYPES:
+            raise InvalidRequest(f"type must be one of {', '.join(LINK_TYPES)}")
+        current = await self.sharing.update_link(link_id)  # reads it: which resource, folder or file
+        info = await self.sharing.resource_info(current.resource_id)
+        is_folder = info is not None and info.type == spr.RESOURCE_TYPE_CONTAINER
+        if kind is not None and LINK_TYPES[kind][1] is None and not is_folder:
+            raise InvalidRequest(f"a {kind} link is for folders only")
+        link = await self.sharing.update_link(link_id, kind=kind, is_folder=is_folder, password=password,
+                                              expiration=expiration, display_name=display_name)
+        return self.link_json(link, info)
+
+    async def remove_link(self, link_id: str) -> None:
+        await self.sharing.remove_link(link_id)
