@@ -66,17 +66,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def start_jupyter(storage, tmp: Path) -> tuple[subprocess.Popen, str, str]:
-    """A Jupyter server whose files are einstein's on the embedded ``storage`` (a
+PASSWORDS = {"einstein": "relativity", "marie": "radioactivity", "richard": "superfluidity"}
+
+
+def start_jupyter(storage, tmp: Path, user: str = "einstein") -> tuple[subprocess.Popen, str, str]:
+    """A Jupyter server whose files are ``user``'s on the embedded ``storage`` (a
     ``StorageProcess``): ``(process, base URL, token)``, once it answers."""
     port, token = free_port(), os.urandom(16).hex()
-    env = dict(os.environ, MESH_ZENODO_CS3_PASSWORD="relativity", JUPYTER_RUNTIME_DIR=str(tmp / "rt"))
+    env = dict(os.environ, MESH_ZENODO_CS3_PASSWORD=PASSWORDS[user], JUPYTER_RUNTIME_DIR=str(tmp / f"rt-{user}"))
     process = subprocess.Popen(
         [
             sys.executable, "-m", "jupyter_server", "--no-browser", f"--port={port}",
             "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", "--allow-root",
             "--ServerApp.contents_manager_class=mesh_zenodo.contents.CS3ContentsManager",
-            f"--CS3Client.gateway={storage.grpc_addr}", "--CS3Client.username=einstein",
+            f"--CS3Client.gateway={storage.grpc_addr}", f"--CS3Client.username={user}",
+            f"--CS3Client.public_links_url={storage.http_url}/s/",
             f"--ServerApp.root_dir={tmp}",
         ],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp,

@@ -41,19 +41,9 @@ def test_lab_shows_sciencemesh_panel_and_saves_notebook_on_cs3(lab, mz_raw, mz_s
             expect(page.locator('[data-testid="mz-session-mail"]')).to_have_text("Mail: einstein@example.org")
             expect(page.locator('[data-testid="mz-session-account"]')).to_have_text("CS3 id: einstein@cernbox.cern.ch")
             expect(page.locator('[data-testid="mz-tab-myfiles"]')).to_be_visible()
-            # the disabled tabs say why, once: no tooltip inside them, none naming the tab itself
-            for tab, reason in (
-                (
-                    "shares",
-                    "Not available yet: this version of mesh-zenodo cannot share files with other ScienceMesh users.",
-                ),
-                ("projects", "Not available yet: this version of mesh-zenodo has no project spaces."),
-            ):
-                locator = page.locator(f'[data-testid="mz-tab-{tab}"]')
-                expect(locator).to_have_attribute("aria-disabled", "true")
-                expect(locator).to_have_attribute("title", reason)
-                expect(locator.locator("[title]")).to_have_count(0)
-                assert tab.lower() not in reason.lower()
+            # sharing and projects are there, enabled
+            for tab in ("shares", "projects"):
+                expect(page.locator(f'[data-testid="mz-tab-{tab}"]')).not_to_have_attribute("aria-disabled", "true")
 
             # a new notebook from the launcher is a file on the CS3 storage
             page.click('.jp-LauncherCard[data-category="Notebook"]')

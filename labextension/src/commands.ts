@@ -8,6 +8,10 @@ export namespace CommandIDs {
   export const openZenodo = 'mesh-zenodo:open-zenodo';
   /** Show which Zenodo record a pulled file or folder came from (`args.path`, else the selection). */
   export const zenodoProvenance = 'mesh-zenodo:zenodo-provenance';
+  /** Open the Share dialog of a file or folder (`args.path`, else the file browser's selection). */
+  export const share = 'mesh-zenodo:share';
+  /** Show the Shares tab of the ScienceMesh panel. */
+  export const openShares = 'mesh-zenodo:open-shares';
 }
 
 /**

@@ -1,10 +1,7 @@
 import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
-import {
-  sciencemeshPlugin,
-  sessionPlugin,
-  sharingPlaceholderPlugin
-} from './sciencemesh/plugin';
+import { sciencemeshPlugin, sessionPlugin } from './sciencemesh/plugin';
+import { projectsPlugin, sharingPlugin } from './sharing/plugin';
 import {
   publishingPlaceholderPlugin,
   zenodoJobsPlugin,
@@ -20,7 +17,8 @@ export { CommandIDs } from './commands';
 const plugins: JupyterFrontEndPlugin<any>[] = [
   sessionPlugin,
   sciencemeshPlugin,
-  sharingPlaceholderPlugin,
+  sharingPlugin,
+  projectsPlugin,
   zenodoJobsPlugin,
   zenodoPlugin,
   publishingPlaceholderPlugin

@@ -14,6 +14,21 @@ export const SCIENCEMESH_DEFAULTS: IScienceMeshSettings = {
 };
 
 /**
+ * `schema/sharing.json`, the settings of `mesh-zenodo:sharing`.
+ */
+export interface ISharingSettings {
+  /** Seconds between two checks for shares made with the user. */
+  pollInterval: number;
+  /** Notify the user of new shares. */
+  notify: boolean;
+}
+
+export const SHARING_DEFAULTS: ISharingSettings = {
+  pollInterval: 60,
+  notify: true
+};
+
+/**
  * `schema/zenodo.json`, the settings of `mesh-zenodo:zenodo`.
  */
 export interface IZenodoSettings {

@@ -1,3 +1,4 @@
 import './base.css';
 import './sciencemesh.css';
 import './zenodo.css';
+import './sharing.css';

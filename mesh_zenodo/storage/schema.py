@@ -177,7 +177,12 @@ CREATE TABLE IF NOT EXISTS space_members (
 CREATE INDEX IF NOT EXISTS space_members_user ON space_members(user_id);
 """
 
-MIGRATIONS: list[Migration] = [V1_BASE, V2_USAGE, V3_PENDING, V4_SHARES, V5_LINKS_SPACES]
+# 6: shares found by the resource they share (the permission check asks for a node's shares)
+V6_SHARES_BY_NODE = """
+CREATE INDEX IF NOT EXISTS shares_node ON shares(node_id);
+"""
+
+MIGRATIONS: list[Migration] = [V1_BASE, V2_USAGE, V3_PENDING, V4_SHARES, V5_LINKS_SPACES, V6_SHARES_BY_NODE]
 LATEST = len(MIGRATIONS)
 
 

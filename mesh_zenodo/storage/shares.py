@@ -130,17 +130,24 @@ class Shares:
         """What the shares on ``loc`` and the folders above it grant ``user``."""
         segments = loc.rel.split("/") if loc.rel else []
         prefixes = [""] + ["/".join(segments[: i + 1]) for i in range(len(segments))]
+        nodes = dict(self.db.execute(
+            f"""SELECT id, path FROM nodes WHERE owner = ? AND trash_key IS NULL
+                  AND path IN ({",".join("?" * len(prefixes))})""",
+            (loc.owner, *prefixes),
+        ).fetchall())
+        if not nodes:
+            return frozenset()
         groups = sorted(self.store.users.group_ids(user))
-        rows = self.db.execute(
-            f"""SELECT s.role, n.path FROM shares s JOIN nodes n ON n.id = s.node_id
-                WHERE s.owner = ? AND n.owner = s.owner AND n.trash_key IS NULL
-                  AND n.path IN ({",".join("?" * len(prefixes))})
+        found = self.db.execute(
+            f"""SELECT s.role, s.node_id FROM shares s
+                WHERE s.node_id IN ({",".join("?" * len(nodes))}) AND s.owner = ?
                   AND (s.expires_ns IS NULL OR s.expires_ns > ?)
                   AND ((s.grantee_type = 1 AND s.grantee = ?)
                        OR (s.grantee_type = 2 AND s.grantee IN ({",".join("?" * len(groups))})))
                   AND NOT EXISTS (SELECT 1 FROM received r WHERE r.share_id = s.id AND r.user = ? AND r.state = 3)""",
-            (loc.owner, *prefixes, time.time_ns(), user.opaque_id, *groups, user.opaque_id),
+            (*nodes, loc.owner, time.time_ns(), user.opaque_id, *groups, user.opaque_id),
         ).fetchall()
+        rows = [(role, nodes[node_id]) for role, node_id in found]
         perms: set[str] = set()
         for role, path in rows:
             granted = ROLES.get(role, frozenset())

@@ -158,34 +158,3 @@ export const sciencemeshPlugin: JupyterFrontEndPlugin<IScienceMeshPanel> = {
     return panel;
   }
 };
-
-/**
- * The Shares and Projects tabs of the ScienceMesh panel, disabled until
- * sharing arrives: the sharing plugin replaces this one and adds its own tabs.
- */
-export const sharingPlaceholderPlugin: JupyterFrontEndPlugin<void> = {
-  id: 'mesh-zenodo:sharing-placeholder',
-  description: 'Disabled Shares and Projects tabs in the ScienceMesh panel, until sharing arrives.',
-  autoStart: true,
-  requires: [IScienceMeshPanel],
-  optional: [ITranslator],
-  activate: (app: JupyterFrontEnd, panel: IScienceMeshPanel, translator: ITranslator | null) => {
-    const trans = (translator ?? nullTranslator).load('mesh_zenodo');
-    panel.addTab({
-      id: 'shares',
-      label: trans.__('Shares'),
-      rank: 200,
-      disabledReason: trans.__(
-        'Not available yet: this version of mesh-zenodo cannot share files with other ScienceMesh users.'
-      )
-    });
-    panel.addTab({
-      id: 'projects',
-      label: trans.__('Projects'),
-      rank: 300,
-      disabledReason: trans.__(
-        'Not available yet: this version of mesh-zenodo has no project spaces.'
-      )
-    });
-  }
-};
