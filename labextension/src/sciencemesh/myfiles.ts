@@ -12,6 +12,7 @@ import { PanelLayout, Widget } from '@lumino/widgets';
 import { h } from '../dom';
 import { failureTitle } from '../session';
 import { IScienceMeshContext, SessionState } from '../tokens';
+import { QuotaLine } from './quota';
 import { StreamingFileBrowserModel } from './upload';
 
 /**
@@ -88,9 +89,16 @@ export class MyFilesView extends Widget {
       if (!this._browser && this.isVisible && this.node.clientWidth > 0) {
         this._browser = createMyFiles(this._context, this._options);
         (this.layout as PanelLayout).addWidget(this._browser);
+        this._quota = new QuotaLine(
+          this._browser,
+          this._context.docManager.services.serverSettings,
+          this._trans
+        );
+        (this.layout as PanelLayout).addWidget(this._quota);
         MessageLoop.sendMessage(this._browser, Widget.ResizeMessage.UnknownSize);
       }
       this._browser?.show();
+      this._quota?.show();
       this._placeholder.setHidden(!!this._browser);
       if (!this._browser) {
         this._showText(this._trans.__('Loading your files…'));
@@ -98,6 +106,7 @@ export class MyFilesView extends Widget {
     } else if (state.kind === 'error') {
       const failure = state.failure;
       this._browser?.hide();
+      this._quota?.hide();
       this._placeholder.show();
       this._placeholder.node.dataset.state = 'error';
       this._placeholder.node.replaceChildren(
@@ -130,6 +139,7 @@ export class MyFilesView extends Widget {
   private _trans: TranslationBundle;
   private _placeholder: Widget;
   private _browser: FileBrowser | null = null;
+  private _quota: QuotaLine | null = null;
 }
 
 /**

@@ -153,6 +153,14 @@ export class SharingAPI {
     return (await this._call<{ link: ILink }>('links', 'POST', body)).link;
   }
 
+  /** Change a link: `password: ""` removes the password, `expiration: null` the expiry. */
+  async updateLink(
+    id: string,
+    body: { type?: LinkType; password?: string; expiration?: string | null }
+  ): Promise<ILink> {
+    return (await this._call<{ link: ILink }>(`links/${encodeURIComponent(id)}`, 'PATCH', body)).link;
+  }
+
   async removeLink(id: string): Promise<void> {
     await this._call(`links/${encodeURIComponent(id)}`, 'DELETE');
   }

@@ -7,7 +7,7 @@ import { Widget } from '@lumino/widgets';
 import { button, h, select } from '../dom';
 import { errorBox } from '../feedback';
 import { ICS3Session } from '../tokens';
-import { IGrantee, IShare, LINK_TYPES, LinkType, mountPath, Role, ROLES, SharingAPI } from './api';
+import { IGrantee, ILink, IShare, LINK_TYPES, LinkType, mountPath, Role, ROLES, SharingAPI } from './api';
 import {
   dateInputValue,
   endOfDay,
@@ -533,35 +533,131 @@ export class ShareDialogBody extends Widget {
       this._linkList.replaceChildren(h('li', { className: 'mz-Empty' }, trans.__('No public link yet.')));
       return;
     }
-    this._linkList.replaceChildren(
-      ...links.items.map(link =>
-        h(
-          'li',
-          { className: 'mz-ShareDialog-row', testid: 'mz-link-row' },
-          h('span', { className: 'mz-ShareDialog-grantee', title: link.url }, link.display_name || link.url),
-          h('span', { className: 'mz-Badge' }, linkTypeLabel(link.type, trans)),
-          link.password_protected && h('span', { className: 'mz-Badge' }, trans.__('Password')),
-          h('span', {}, trans.__('Expires: %1', formatDate(link.expiration, trans))),
-          button(trans.__('Copy'), {
-            testid: 'mz-link-copy',
-            onClick: () => {
-              Clipboard.copyToSystem(link.url);
-              Notification.info(trans.__('Link copied'), { autoClose: 2000 });
-            }
-          }),
-          button(trans.__('Remove'), {
-            testid: 'mz-link-remove',
-            onClick: async () => {
-              try {
-                await this._model.removeLink(link.id);
-              } catch (error) {
-                this._linkError.replaceChildren(
-                  errorBox({ title: trans.__('Not removed'), message: (error as Error).message })
-                );
-              }
-            }
+    this._linkList.replaceChildren(...links.items.map(link => this._linkRow(link)));
+  }
+
+  /**
+   * One public link: its type, password and expiry, each editable in place
+   * (`PATCH /mesh-zenodo/links/<id>`), Copy and Remove.
+   */
+  private _linkRow(link: ILink): HTMLElement {
+    const trans = this._trans;
+    const isDirectory = link.resource?.type ? link.resource.type === 'directory' : true;
+    const edit = async (body: { type?: LinkType; password?: string; expiration?: string | null }, done: string) => {
+      this._linkError.replaceChildren();
+      try {
+        await this._model.updateLink(link.id, body);
+        Notification.success(done, { autoClose: 3000 });
+      } catch (error) {
+        this._linkError.replaceChildren(
+          errorBox({ title: trans.__('Link not changed'), message: (error as Error).message }, { testid: 'mz-link-error' })
+        );
+      }
+    };
+    const type = select(
+      LINK_TYPES.filter(t => isDirectory || t === 'view' || t === 'edit' || t === link.type).map(
+        t => [t, linkTypeLabel(t, trans)] as const
+      ),
+      { testid: 'mz-link-row-type', attrs: { 'aria-label': trans.__('Link type') } }
+    );
+    type.value = link.type;
+    type.addEventListener('change', () => void edit({ type: type.value as LinkType }, trans.__('Link type changed')));
+    const expiry = h('input', {
+      className: 'mz-Form-input mz-ShareDialog-date',
+      testid: 'mz-link-row-expiry',
+      attrs: { type: 'date', min: tomorrow(), 'aria-label': trans.__('Expires') }
+    });
+    expiry.value = dateInputValue(link.expiration);
+    expiry.addEventListener('change', () =>
+      void edit(
+        { expiration: endOfDay(expiry.value) },
+        expiry.value ? trans.__('Expiry set') : trans.__('Expiry removed')
+      )
+    );
+    const password = h('input', {
+      className: 'mz-Form-input mz-ShareDialog-linkPassword',
+      testid: 'mz-link-row-password',
+      attrs: {
+        type: 'password',
+        autocomplete: 'new-password',
+        placeholder: link.password_protected ? trans.__('New password') : trans.__('Password'),
+        'aria-label': link.password_protected ? trans.__('New password') : trans.__('Password')
+      }
+    });
+    const setPassword = button(link.password_protected ? trans.__('Change password') : trans.__('Set password'), {
+      testid: 'mz-link-row-password-set',
+      onClick: () => {
+        if (password.value) {
+          void edit({ password: password.value }, trans.__('Password set'));
+        }
+      }
+    });
+    password.addEventListener('keydown', event => {
+      if (event.key === 'Enter') {
+        event.preventDefault();
+        event.stopPropagation();
+        setPassword.click();
+      }
+    });
+    return h(
+      'li',
+      {
+        className: 'mz-ShareDialog-row mz-ShareDialog-linkRow',
+        testid: 'mz-link-row',
+        attrs: {
+          'data-id': link.id,
+          'data-type': link.type,
+          'data-password': link.password_protected ? 'true' : 'false'
+        }
+      },
+      h(
+        'div',
+        { className: 'mz-ShareDialog-linkLine' },
+        h('span', { className: 'mz-ShareDialog-grantee', title: link.url }, link.display_name || link.url),
+        h('span', { className: 'mz-Badge' }, linkTypeLabel(link.type, trans)),
+        link.password_protected &&
+          h('span', { className: 'mz-Badge', testid: 'mz-link-password-badge' }, trans.__('Password')),
+        h('span', {}, trans.__('Expires: %1', formatDate(link.expiration, trans)))
+      ),
+      h(
+        'div',
+        { className: 'mz-ShareDialog-linkLine' },
+        type,
+        h('label', { className: 'mz-ShareDialog-expiry' }, trans.__('Expires'), expiry)
+      ),
+      h(
+        'div',
+        { className: 'mz-ShareDialog-linkLine' },
+        password,
+        setPassword,
+        link.password_protected &&
+          button(trans.__('Remove password'), {
+            testid: 'mz-link-row-password-remove',
+            onClick: () => void edit({ password: '' }, trans.__('Password removed'))
           })
-        )
+      ),
+      h(
+        'div',
+        { className: 'mz-ShareDialog-linkLine' },
+        button(trans.__('Copy'), {
+          testid: 'mz-link-copy',
+          onClick: () => {
+            Clipboard.copyToSystem(link.url);
+            Notification.info(trans.__('Link copied'), { autoClose: 2000 });
+          }
+        }),
+        button(trans.__('Remove'), {
+          testid: 'mz-link-remove',
+          onClick: async () => {
+            try {
+              await this._model.removeLink(link.id);
+            } catch (error) {
+              this._linkError.replaceChildren(
+                errorBox({ title: trans.__('Not removed'), message: (error as Error).message })
+              );
+            }
+          }
+        })
       )
     );
   }

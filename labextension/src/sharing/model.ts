@@ -141,6 +141,84 @@ export class SharesModel implements IDisposable {
   private _receivedLoaded = new Signal<this, IReceivedShare[]>(this);
 }
 
+/** The state of a grantee search. */
+export interface IGranteeSearchState {
+  query: string;
+  result: IGranteeSearch | null;
+  error: string | null;
+  busy: boolean;
+}
+
+/**
+ * The search of users and groups (from 3 characters, debounced) behind the
+ * Share dialog's SHARE WITH and the project members dialog.
+ */
+export class GranteeSearch implements IDisposable {
+  constructor(private readonly _api: SharingAPI) {
+    this._searcher = new Debouncer(() => this._search(), 300);
+  }
+
+  get state(): IGranteeSearchState {
+    return this._state;
+  }
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  dispose(): void {
+    if (this._disposed) {
+      return;
+    }
+    this._disposed = true;
+    this._searcher.dispose();
+    Signal.clearData(this);
+  }
+
+  setQuery(query: string): void {
+    this._state = { ...this._state, query };
+    if (query.trim().length < 3) {
+      this._state = { query, result: null, error: null, busy: false };
+      this._emit();
+      return;
+    }
+    void this._searcher.invoke();
+  }
+
+  private async _search(): Promise<void> {
+    const query = this._state.query.trim();
+    if (query.length < 3) {
+      return;
+    }
+    this._state = { ...this._state, busy: true };
+    this._emit();
+    try {
+      const result = await this._api.findGrantees(query);
+      if (this._state.query.trim() === query) {
+        this._state = { query: this._state.query, result, error: null, busy: false };
+      }
+    } catch (error) {
+      this._state = { query: this._state.query, result: null, error: message(error), busy: false };
+    }
+    this._emit();
+  }
+
+  private _emit(): void {
+    if (!this._disposed) {
+      this._changed.emit();
+    }
+  }
+
+  private _state: IGranteeSearchState = { query: '', result: null, error: null, busy: false };
+  private _searcher: Debouncer;
+  private _disposed = false;
+  private _changed = new Signal<this, void>(this);
+}
+
 /**
  * Everything the Share dialog shows of one file or folder: its contents
  * model, its shares, its public links (null: no links API), and the grantee
@@ -157,7 +235,8 @@ export class ResourceModel implements IDisposable {
     this._api = options.api;
     this._contents = options.contents;
     this._sharesModel = options.shares;
-    this._searcher = new Debouncer(() => this._search(), 300);
+    this._grantees = new GranteeSearch(options.api);
+    this._grantees.changed.connect(this._emit, this);
   }
 
   readonly path: string;
@@ -175,8 +254,8 @@ export class ResourceModel implements IDisposable {
   }
 
   /** The grantee search: its query, its answer, or why it failed. */
-  get search(): { query: string; result: IGranteeSearch | null; error: string | null; busy: boolean } {
-    return this._search_;
+  get search(): IGranteeSearchState {
+    return this._grantees.state;
   }
 
   get changed(): ISignal<this, void> {
@@ -192,7 +271,7 @@ export class ResourceModel implements IDisposable {
       return;
     }
     this._disposed = true;
-    this._searcher.dispose();
+    this._grantees.dispose();
     Signal.clearData(this);
   }
 
@@ -229,13 +308,7 @@ export class ResourceModel implements IDisposable {
 
   /** Search users and groups from 3 characters, debounced. */
   setQuery(query: string): void {
-    this._search_ = { ...this._search_, query };
-    if (query.trim().length < 3) {
-      this._search_ = { query, result: null, error: null, busy: false };
-      this._emit();
-      return;
-    }
-    void this._searcher.invoke();
+    this._grantees.setQuery(query);
   }
 
   async share(grantee: { type: GranteeType; name: string }, role: Role, expiration: string | null): Promise<IShare> {
@@ -273,6 +346,17 @@ export class ResourceModel implements IDisposable {
     }
   }
 
+  async updateLink(
+    id: string,
+    body: { type?: LinkType; password?: string; expiration?: string | null }
+  ): Promise<ILink> {
+    try {
+      return await this._api.updateLink(id, body);
+    } finally {
+      await this.reloadLinks();
+    }
+  }
+
   async removeLink(id: string): Promise<void> {
     try {
       await this._api.removeLink(id);
@@ -285,24 +369,6 @@ export class ResourceModel implements IDisposable {
     await Promise.all([this.reloadShares(), this._sharesModel.refreshMine()]);
   }
 
-  private async _search(): Promise<void> {
-    const query = this._search_.query.trim();
-    if (query.length < 3) {
-      return;
-    }
-    this._search_ = { ...this._search_, busy: true };
-    this._emit();
-    try {
-      const result = await this._api.findGrantees(query);
-      if (this._search_.query.trim() === query) {
-        this._search_ = { query: this._search_.query, result, error: null, busy: false };
-      }
-    } catch (error) {
-      this._search_ = { query: this._search_.query, result: null, error: message(error), busy: false };
-    }
-    this._emit();
-  }
-
   private _emit(): void {
     if (!this._disposed) {
       this._changed.emit();
@@ -313,17 +379,11 @@ export class ResourceModel implements IDisposable {
   private _api: SharingAPI;
   private _contents: Contents.IManager;
   private _sharesModel: SharesModel;
-  private _searcher: Debouncer;
+  private _grantees: GranteeSearch;
   private _disposed = false;
   private _info: Contents.IModel | null = null;
   private _shares: IListState<IShare> = { items: [], loaded: false, error: null };
   private _links: IListState<ILink> | null = null;
-  private _search_: { query: string; result: IGranteeSearch | null; error: string | null; busy: boolean } = {
-    query: '',
-    result: null,
-    error: null,
-    busy: false
-  };
 }
 
 export type { IGrantee };

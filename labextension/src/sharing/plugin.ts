@@ -16,6 +16,7 @@ import { SharesModel } from './model';
 import { ShareNotifier } from './notify';
 import { SharesView } from './view';
 import { ProjectsModel, ProjectsView } from './projects';
+import { openMembersDialog } from './members';
 
 const SHARING_PLUGIN_ID = 'mesh-zenodo:sharing';
 
@@ -155,6 +156,7 @@ export const projectsPlugin: JupyterFrontEndPlugin<void> = {
   activate: (app: JupyterFrontEnd, panel: IScienceMeshPanel, translator: ITranslator | null) => {
     const trans = (translator ?? nullTranslator).load('mesh_zenodo');
     const model = new ProjectsModel(app.serviceManager.serverSettings);
+    const api = new SharingAPI(app.serviceManager.serverSettings);
     const open = (path: string) =>
       void app.commands
         .execute(LabCommandIDs.goToPath, { path })
@@ -164,7 +166,16 @@ export const projectsPlugin: JupyterFrontEndPlugin<void> = {
       label: trans.__('Projects'),
       caption: trans.__('Your project spaces'),
       rank: 300,
-      create: () => new ProjectsView(model, trans, open)
+      create: () =>
+        new ProjectsView(model, trans, open, space =>
+          void openMembersDialog({
+            space,
+            settings: app.serviceManager.serverSettings,
+            api,
+            trans,
+            changed: () => void model.refresh()
+          })
+        )
     });
   }
 };

@@ -81,7 +81,8 @@ export class ProjectsView extends Widget {
   constructor(
     private readonly _model: ProjectsModel,
     private readonly _trans: TranslationBundle,
-    private readonly _open: (path: string) => void
+    private readonly _open: (path: string) => void,
+    private readonly _members?: (space: ISpace) => void
   ) {
     super();
     this.addClass('mz-SharesView');
@@ -182,7 +183,16 @@ export class ProjectsView extends Widget {
               testid: 'mz-project-open',
               disabled: !path,
               onClick: () => path && this._open(path)
-            })
+            }),
+            this._members &&
+              button(space.role === 'manager' ? trans.__('Members…') : trans.__('Members'), {
+                testid: 'mz-project-members',
+                title:
+                  space.role === 'manager'
+                    ? trans.__('Add, change and remove members')
+                    : trans.__('Who is in this project'),
+                onClick: () => this._members?.(space)
+              })
           )
         );
       })
