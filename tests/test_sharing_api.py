@@ -192,3 +192,25 @@ async def test_a_project_with_members_and_its_quota(jp_fetch, mz_cs3_root, marie
 @pytest.mark.parametrize("body", [{"name": ""}, {"name": "a/b"}, {"name": "x", "quota": -1}, {"name": "x", "quota": "1"}])
 async def test_bad_project_requests_are_400(jp_fetch, mz_cs3_root, body):
     await refused(jp_fetch, "mesh-zenodo", "spaces", method="POST", body=body, status=400)
+
+
+async def test_the_projects_folder_in_the_contents_api(jp_fetch, mz_cs3_root, marie_lab):
+    name = f"Apollo-{uuid.uuid4().hex[:6]}"
+    space = (await call(jp_fetch, "mesh-zenodo", "spaces", method="POST", body={"name": name}))["space"]
+    # marie is no member yet: her Projects folder opens, without this project
+    before = marie(marie_lab, "GET", "api/contents/Projects")
+    assert before.status_code == 200 and before.json()["type"] == "directory"
+    assert name not in [e["name"] for e in before.json()["content"]]
+    await call(jp_fetch, "mesh-zenodo", "spaces", space["id"], "members", method="POST",
+               body={"name": "marie", "role": "editor"})
+    written = marie(marie_lab, "PUT", f"api/contents/Projects/{name}/notes.txt",
+                    {"type": "file", "format": "text", "content": "plan"})
+    assert written.status_code in (200, 201)
+    # a member: the project is listed in it, as a folder that opens
+    listed = marie(marie_lab, "GET", "api/contents/Projects").json()
+    entry = next(e for e in listed["content"] if e["name"] == name)
+    assert entry["type"] == "directory" and entry["path"] == f"Projects/{name}"
+    inner = marie(marie_lab, "GET", f"api/contents/Projects/{name}").json()
+    assert [e["name"] for e in inner["content"]] == ["notes.txt"]
+    # nothing is created in the Projects folder itself
+    assert marie(marie_lab, "PUT", "api/contents/Projects/mine", {"type": "directory"}).status_code == 403

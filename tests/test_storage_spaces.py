@@ -320,3 +320,47 @@ def test_spaces_and_links_survive_a_restart(tmp_path):
         einstein.close()
     finally:
         process.stop()
+
+
+# --------------------------------------------------------------------------------------
+# /home/Projects: the virtual folder of the caller's spaces (as /home/Shares of shares)
+# --------------------------------------------------------------------------------------
+def test_the_projects_folder_lists_the_callers_spaces(mz_einstein, mz_marie, mz_richard):
+    space = new_space(mz_einstein)
+    mount = f"/home/Projects/{space.name}"
+    mz_einstein.put_ok(f"{mount}/a.txt", b"a")
+
+    # a member: stat'able, listable, one folder per space, each its space root seen there
+    folder = mz_einstein.stat_ok("/home/Projects")
+    assert folder.type == spr.RESOURCE_TYPE_CONTAINER and folder.path == "/home/Projects"
+    assert folder.name == "Projects" and folder.permission_set.list_container
+    assert not folder.permission_set.create_container and not folder.permission_set.delete
+    assert space.name in mz_einstein.names("/home/Projects")
+    listed = mz_einstein.ls("/home/Projects")
+    assert listed.status.code == OK
+    entry = next(i for i in listed.infos if i.name == space.name)
+    root = mz_einstein.stat_ok(mount)
+    assert entry.path == mount and entry.type == spr.RESOURCE_TYPE_CONTAINER
+    assert entry.id == root.id and entry.id.opaque_id == space.root.opaque_id and entry.etag == root.etag
+    assert mz_einstein.names(f"/home/Projects/{space.name}") == ["a.txt"]
+    # not shown in /home (a view of other storages, as /home/Shares)
+    assert "Projects" not in mz_einstein.names("/home")
+
+    # a non-member: her own (empty of this space) folder; the space is not found below it
+    assert mz_richard.stat_ok("/home/Projects").permission_set.list_container
+    assert space.name not in mz_richard.names("/home/Projects")
+    assert code(mz_richard.stat(mount)) == "CODE_NOT_FOUND"
+    # once a member, it is listed, and its etag changed
+    before = mz_marie.stat_ok("/home/Projects").etag
+    assert space.name not in mz_marie.names("/home/Projects")
+    assert add_member(mz_einstein, space, mz_marie, "viewer").status.code == OK
+    assert space.name in mz_marie.names("/home/Projects")
+    assert mz_marie.stat_ok("/home/Projects").etag != before
+
+    # nothing can be written in it
+    assert code(mz_einstein.mkdir("/home/Projects/new")) == "CODE_PERMISSION_DENIED"
+    assert code(mz_einstein.initiate_upload("/home/Projects/new.txt", 3)) == "CODE_PERMISSION_DENIED"
+    assert code(mz_einstein.delete("/home/Projects")) == "CODE_PERMISSION_DENIED"
+    assert code(mz_einstein.delete(mount)) == "CODE_PERMISSION_DENIED"
+    assert code(mz_einstein.move(mount, "/home/elsewhere")) == "CODE_PERMISSION_DENIED"
+    assert code(mz_einstein.stat("/home/Projects/no-such-space")) == "CODE_NOT_FOUND"

@@ -15,6 +15,10 @@ MAX_PATH_BYTES = 4096
 #: accepted, see :mod:`.shares`): a NUL byte, so that no real file can have it
 SHARES_REL = "\x00shares"
 SHARES_PATH = HOME + "/Shares"
+#: the ``rel`` of a user's virtual ``/home/Projects`` folder (the project spaces they are
+#: a member of, see :mod:`.spaces`), a NUL byte too
+PROJECTS_REL = "\x00projects"
+PROJECTS_PATH = HOME + "/Projects"
 #: where each project space appears to its members (space id -> "/home/Projects/<name>";
 #: kept by :mod:`.spaces`): the places of a space are named from there in every answer
 SPACE_MOUNTS: dict[str, str] = {}

@@ -6,7 +6,8 @@ Every operation of the store calls ``Store.authorize(user, loc, permission)``, w
 of a home may do everything in it; anyone else what the shares on the place and the
 folders above it grant them or their groups (:meth:`.shares.Shares.grants`: unexpired,
 not declined; pending ones grant too, as on Reva edge, but are not mounted). A user's
-virtual ``/home/Shares`` folder can be stat'ed and listed by that user only.
+virtual ``/home/Shares`` and ``/home/Projects`` folders can be stat'ed and listed by that
+user only; nothing can be written in them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import NotFound, PermissionDenied
-from .paths import SHARES_REL, Loc
+from .paths import PROJECTS_REL, SHARES_REL, Loc
 
 if TYPE_CHECKING:
     from .auth import User
@@ -48,7 +49,7 @@ PERMISSIONS: tuple[str, ...] = (
 )
 ALL_PERMISSIONS = frozenset(PERMISSIONS)
 NO_PERMISSIONS: frozenset[str] = frozenset()
-#: what a user may do with their own virtual /home/Shares folder
+#: what a user may do with their own virtual /home/Shares and /home/Projects folders
 SHARES_FOLDER = frozenset({"stat", "get_path", "get_quota", "list_container"})
 
 
@@ -74,8 +75,9 @@ class Access:
             if granted is not None:
                 return granted
         # --
-        if loc.rel == SHARES_REL or loc.rel.startswith(SHARES_REL + "/"):
-            return SHARES_FOLDER if loc.rel == SHARES_REL and user.opaque_id == loc.owner else NO_PERMISSIONS
+        for virtual in (SHARES_REL, PROJECTS_REL):  # /home/Shares, /home/Projects
+            if loc.rel == virtual or loc.rel.startswith(virtual + "/"):
+                return SHARES_FOLDER if loc.rel == virtual and user.opaque_id == loc.owner else NO_PERMISSIONS
         if user.opaque_id == loc.owner:
             return ALL_PERMISSIONS
         return self.store.shares.grants(user, loc)

@@ -795,8 +795,9 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
         ids = [f.resource_id.opaque_id for f in request.filters if f.type == col_res.Filter.TYPE_RESOURCE_ID]
         found = [s for s in shares_.list(user, ids) if self._matches(s, request.filters)]
         page, token = self._page(found, request)
-        mounted = shares_.mounted(user) if with_infos else {}
-        return [(s, shares_.mounted_info(user, s, mounted) if with_infos else None) for s in page], token
+        if not with_infos:
+            return [(s, None) for s in page], token
+        return list(zip(page, shares_.mounted_infos(user, page, shares_.mounted(user)))), token
 
     async def rpc_ListShares(self, request, context, user):
         found, token = await self.store.run(self._shares_of, user, request, False)
@@ -818,8 +819,10 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
         shares_ = self.store.shares
         found = [r for r in shares_.received(user) if self._matches(r.share, request.filters, r.state)]
         page, token = self._page(found, request)
-        mounted = shares_.mounted(user) if with_infos else {}
-        return [(r, shares_.mounted_info(user, r.share, mounted) if with_infos else None) for r in page], token
+        if not with_infos:
+            return [(r, None) for r in page], token
+        infos = shares_.mounted_infos(user, [r.share for r in page], shares_.mounted(user))
+        return list(zip(page, infos)), token
 
     async def rpc_ListReceivedShares(self, request, context, user):
         found, token = await self.store.run(self._received_of, user, request, False)

@@ -26,8 +26,10 @@ paths).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from collections.abc import Iterator
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -118,10 +120,42 @@ class Shares:
 
     def __init__(self, store: Store):
         self.store = store
+        #: (user id, grant table) while :meth:`prepared` is in force (one store call)
+        self._prepared: tuple[str, dict[tuple[str, str], list[tuple[str, str]]]] | None = None
 
     @property
     def db(self):
         return self.store.db
+
+    def _grant_table(self, user: User) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        """Every share that grants ``user`` something (unexpired, to them or a group of
+        theirs, not declined by them) on a live node: (node owner, node path) ->
+        [(share owner, role)]. :meth:`grants` reads it instead of asking per place."""
+        groups = sorted(self.store.users.group_ids(user))
+        table: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for owner, path, share_owner, role in self.db.execute(
+            f"""SELECT n.owner, n.path, s.owner, s.role FROM shares s
+                JOIN nodes n ON n.id = s.node_id AND n.trash_key IS NULL
+                WHERE (s.expires_ns IS NULL OR s.expires_ns > ?)
+                  AND ((s.grantee_type = 1 AND s.grantee = ?)
+                       OR (s.grantee_type = 2 AND s.grantee IN ({",".join("?" * len(groups))})))
+                  AND NOT EXISTS (SELECT 1 FROM received r WHERE r.share_id = s.id AND r.user = ? AND r.state = 3)""",
+            (time.time_ns(), user.opaque_id, *groups, user.opaque_id),
+        ):
+            table.setdefault((owner, path), []).append((share_owner, role))
+        return table
+
+    @contextlib.contextmanager
+    def prepared(self, user: User) -> Iterator[None]:
+        """Within one store call that asks many places for ``user`` (a listing of
+        shares): read the shares that grant them once, not per place. Nothing may
+        change the shares meanwhile (the store's calls run one at a time)."""
+        outer = self._prepared
+        self._prepared = (user.opaque_id, self._grant_table(user))
+        try:
+            yield
+        finally:
+            self._prepared = outer
 
     # ---------------------------------------------------------------------------------
     # the grants (asked by Access.permissions)
@@ -130,6 +164,16 @@ class Shares:
         """What the shares on ``loc`` and the folders above it grant ``user``."""
         segments = loc.rel.split("/") if loc.rel else []
         prefixes = [""] + ["/".join(segments[: i + 1]) for i in range(len(segments))]
+        prepared = self._prepared
+        if prepared is not None and prepared[0] == user.opaque_id:
+            table = prepared[1]
+            perms: set[str] = set()
+            for path in prefixes:
+                for share_owner, role in table.get((loc.owner, path), ()):
+                    if share_owner == loc.owner:
+                        granted = ROLES.get(role, frozenset())
+                        perms |= granted - NOT_ON_SHARE_ROOT if path == loc.rel else granted
+            return frozenset(perms)
         nodes = dict(self.db.execute(
             f"""SELECT id, path FROM nodes WHERE owner = ? AND trash_key IS NULL
                   AND path IN ({",".join("?" * len(prefixes))})""",
@@ -140,7 +184,7 @@ class Shares:
         groups = sorted(self.store.users.group_ids(user))
         found = self.db.execute(
             f"""SELECT s.role, s.node_id FROM shares s
-                WHERE s.node_id IN ({",".join("?" * len(nodes))}) AND s.owner = ?
+                WHERE s.node_id IN ({",".join("?" * len(nodes))}) AND +s.owner = ?
                   AND (s.expires_ns IS NULL OR s.expires_ns > ?)
                   AND ((s.grantee_type = 1 AND s.grantee = ?)
                        OR (s.grantee_type = 2 AND s.grantee IN ({",".join("?" * len(groups))})))
@@ -148,7 +192,7 @@ class Shares:
             (*nodes, loc.owner, time.time_ns(), user.opaque_id, *groups, user.opaque_id),
         ).fetchall()
         rows = [(role, nodes[node_id]) for role, node_id in found]
-        perms: set[str] = set()
+        perms = set()
         for role, path in rows:
             granted = ROLES.get(role, frozenset())
             perms |= granted - NOT_ON_SHARE_ROOT if path == loc.rel else granted
@@ -326,9 +370,13 @@ class Shares:
     # ---------------------------------------------------------------------------------
     def received(self, user: User) -> list[Received]:
         """The unexpired shares to the user or their groups, on resources that exist."""
+        return [rec for rec, _loc in self._received_at(user)]
+
+    def _received_at(self, user: User) -> list[tuple[Received, Loc]]:
+        """:meth:`received`, each with where its resource is now (as :meth:`locate`)."""
         groups = sorted(self.store.users.group_ids(user))
         rows = self.db.execute(
-            f"""SELECT {_SHARE_COLUMNS}, r.state, r.mount_point, r.hidden
+            f"""SELECT {_SHARE_COLUMNS}, r.state, r.mount_point, r.hidden, n.owner, n.path
                 FROM shares s JOIN nodes n ON n.id = s.node_id AND n.trash_key IS NULL
                 LEFT JOIN received r ON r.share_id = s.id AND r.user = ?
                 WHERE (s.expires_ns IS NULL OR s.expires_ns > ?)
@@ -338,7 +386,10 @@ class Shares:
             (user.opaque_id, time.time_ns(), user.opaque_id, *groups),
         ).fetchall()
         return [
-            Received(self._share(r[:10]), r[10] or PENDING, r[11] if r[10] == ACCEPTED else None, bool(r[12]))
+            (
+                Received(self._share(r[:10]), r[10] or PENDING, r[11] if r[10] == ACCEPTED else None, bool(r[12])),
+                Loc(r[13], r[14]),
+            )
             for r in rows
         ]
 
@@ -422,11 +473,8 @@ class Shares:
         """The user's accepted shares: (mount point, share, place seen through it),
         sorted by mount point, one per mount point."""
         seen: dict[str, tuple[str, Share, Loc]] = {}
-        for rec in self.received(user):
+        for rec, loc in self._received_at(user):  # (where each resource is: one query)
             if rec.state != ACCEPTED or not rec.mount_point or rec.mount_point in seen:
-                continue
-            loc = self.locate(rec.share)
-            if loc is None:
                 continue
             shown = f"{SHARES_PATH}/{rec.mount_point}"
             seen[rec.mount_point] = (rec.mount_point, rec.share, Loc(loc.owner, loc.rel, (loc.rel, shown)))
@@ -464,3 +512,21 @@ class Shares:
             return self.store.stat(user, loc)
         except StorageError:
             return None
+
+    def mounted_infos(self, user: User, shares: list[Share], mounted: dict[str, Loc]) -> list[NodeInfo | None]:
+        """:meth:`mounted_info` of each share, computed together: the resources located
+        in one query per batch, the grants read once, the folders checked once
+        (:meth:`.store.Store.stat_many`)."""
+        where: dict[str, Loc] = {}
+        wanted = sorted({s.node_id for s in shares if s.node_id not in mounted})
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for node_id, owner, path in self.db.execute(
+                f"SELECT id, owner, path FROM nodes WHERE trash_key IS NULL AND id IN ({marks})", chunk
+            ):
+                where[node_id] = Loc(owner, path)
+        locs = [mounted.get(s.node_id) or where.get(s.node_id) for s in shares]
+        infos = self.store.stat_many(user, [loc for loc in locs if loc is not None])
+        found = iter(infos)
+        return [next(found) if loc is not None else None for loc in locs]

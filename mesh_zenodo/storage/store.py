@@ -66,6 +66,7 @@ from .errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    StorageError,
     is_disk_full,
     translate,
 )
@@ -75,6 +76,8 @@ from .links import Links
 from .nodes import NodeInfo, Nodes
 from .paths import (
     HOME,
+    PROJECTS_PATH,
+    PROJECTS_REL,
     SHARES_PATH,
     SHARES_REL,
     STORAGE_ID,
@@ -367,6 +370,11 @@ class Store:
         space = self.spaces.resolve_path(user, rel)  # /home/Projects/<name>/...
         if space is not None:
             return space
+        if rel == "Projects" or rel.startswith("Projects/"):
+            # the virtual folder of the user's spaces; below it, no space of theirs: a
+            # place nobody may use (as an unmounted name under /home/Shares)
+            view = (PROJECTS_REL, PROJECTS_PATH)
+            return Loc(user.opaque_id, "/".join([PROJECTS_REL, *rel.split("/")[1:]]), view)
         if rel == "Shares" or rel.startswith("Shares/"):
             return self._resolve_shares(user, rel.split("/")[1:])
         return Loc(user.opaque_id, rel)
@@ -435,6 +443,27 @@ class Store:
             permissions=self.permissions(user, loc),
         )
 
+    def _projects_folder(self, user: User, loc: Loc) -> NodeInfo:
+        """The NodeInfo of the user's virtual ``/home/Projects`` (its etag changes with
+        the spaces in it: joined, left, renamed, their role)."""
+        spaces = self.spaces.of_user(user)
+        mtime = max([space.ctime_ns for space, _role in spaces], default=0)
+        tag = hashlib.md5(repr([(s.id, s.name, role) for s, role in spaces]).encode()).hexdigest()
+        return NodeInfo(
+            id=f"{user.opaque_id}:projects",
+            owner=user.opaque_id,
+            parent_id=user.opaque_id,
+            path=PROJECTS_PATH,
+            name="Projects",
+            is_dir=True,
+            size=0,
+            mtime_ns=mtime,
+            etag=f'"{tag}"',
+            mime_type="httpd/unix-directory",
+            md5=None,
+            permissions=self.permissions(user, loc),
+        )
+
     def _require(self, loc: Loc) -> os.stat_result:
         st = self._lstat(loc)
         if st is None:
@@ -448,8 +477,55 @@ class Store:
         self.authorize(user, loc, "stat")
         if loc.rel == SHARES_REL:
             return self._shares_folder(user, loc)
+        if loc.rel == PROJECTS_REL:
+            return self._projects_folder(user, loc)
         st = self._require(loc)
         return self.nodes.info(user, loc, st, self.nodes.row(loc, st), self.nodes.parent_id(loc), md_keys)
+
+    def stat_many(self, user: User, locs: list[Loc]) -> list[NodeInfo | None]:
+        """:meth:`stat` of each place (None where it fails), for listings of many places
+        (shares): the grants are read once (:meth:`.shares.Shares.prepared`), each
+        folder's real path and node row are looked up once."""
+        real: dict[str, bool] = {}
+        parents: dict[tuple[str, str], str | None] = {}
+        infos: list[NodeInfo | None] = []
+        with self.shares.prepared(user):
+            for loc in locs:
+                try:
+                    infos.append(self._stat_in_many(user, loc, real, parents))
+                except StorageError:
+                    infos.append(None)
+        return infos
+
+    def _stat_in_many(
+        self, user: User, loc: Loc, real: dict[str, bool], parents: dict[tuple[str, str], str | None]
+    ) -> NodeInfo:
+        if loc.rel in (SHARES_REL, PROJECTS_REL):  # (below them: not found, as authorize says)
+            return self.stat(user, loc)
+        self.authorize(user, loc, "stat")
+        home = self.home_dir(loc.owner)
+        path = os.path.join(home, loc.rel) if loc.rel else home
+        # abs_path's check (no symbolic link on the way), a folder at a time: the last
+        # component is no link either, as _lstat below accepts folders and files only
+        folder = os.path.dirname(path)
+        if folder not in real:
+            real[folder] = os.path.realpath(folder) == folder
+        if not real[folder] or os.path.basename(path) in ("", ".", ".."):
+            raise NotFound(f"no such file or folder: {loc.path}")
+        try:
+            st = os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            st = None
+        if st is None or not (statmod.S_ISDIR(st.st_mode) or statmod.S_ISREG(st.st_mode)):
+            raise NotFound(f"no such file or folder: {loc.path}")
+        if loc.rel:
+            key = (loc.owner, loc.parent.rel)
+            if key not in parents:
+                parents[key] = self.nodes.row(loc.parent)[0]
+            parent_id = parents[key]
+        else:
+            parent_id = None
+        return self.nodes.info(user, loc, st, self.nodes.row(loc, st), parent_id, (), abs_path=path)
 
     def list_names(self, user: User, loc: Loc, after: str | None = None) -> tuple[str, list[str]]:
         """The names in a folder, sorted, after ``after``; returns (folder id, names).
@@ -458,6 +534,9 @@ class Store:
         if loc.rel == SHARES_REL:
             names = [name for name, _share, _loc in self.shares.mounts(user) if after is None or name > after]
             return self._shares_folder(user, loc).id, names
+        if loc.rel == PROJECTS_REL:
+            names = [space.name for space, _role in self.spaces.of_user(user) if after is None or space.name > after]
+            return f"{user.opaque_id}:projects", names
         st = self._require(loc)
         if not statmod.S_ISDIR(st.st_mode):
             raise InvalidArgument(f"not a folder: {loc.path}")
@@ -487,6 +566,14 @@ class Store:
                 if name in mounts:
                     with contextlib.suppress(NotFound):
                         infos.append(self.stat(user, mounts[name], md_keys))
+            return infos
+        if loc.rel == PROJECTS_REL:  # each space's root, seen at /home/Projects/<name>
+            roots = {space.name: Loc(space.id, "") for space, _role in self.spaces.of_user(user)}
+            infos = []
+            for name in names:
+                if name in roots:
+                    with contextlib.suppress(NotFound):
+                        infos.append(self.stat(user, roots[name], md_keys))
             return infos
         folder = self.abs_path(loc)
         infos = []
