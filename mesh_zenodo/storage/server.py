@@ -817,11 +817,12 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
 
     def _received_of(self, user: User, request, with_infos: bool):
         shares_ = self.store.shares
-        found = [r for r in shares_.received(user) if self._matches(r.share, request.filters, r.state)]
+        pairs = shares_.received_at(user)  # one query for the shares, their places and the mounts
+        found = [r for r, _loc in pairs if self._matches(r.share, request.filters, r.state)]
         page, token = self._page(found, request)
         if not with_infos:
             return [(r, None) for r in page], token
-        infos = shares_.mounted_infos(user, [r.share for r in page], shares_.mounted(user))
+        infos = shares_.mounted_infos(user, [r.share for r in page], shares_.mounted(user, pairs))
         return list(zip(page, infos)), token
 
     async def rpc_ListReceivedShares(self, request, context, user):

@@ -370,9 +370,9 @@ class Shares:
     # ---------------------------------------------------------------------------------
     def received(self, user: User) -> list[Received]:
         """The unexpired shares to the user or their groups, on resources that exist."""
-        return [rec for rec, _loc in self._received_at(user)]
+        return [rec for rec, _loc in self.received_at(user)]
 
-    def _received_at(self, user: User) -> list[tuple[Received, Loc]]:
+    def received_at(self, user: User) -> list[tuple[Received, Loc]]:
         """:meth:`received`, each with where its resource is now (as :meth:`locate`)."""
         groups = sorted(self.store.users.group_ids(user))
         rows = self.db.execute(
@@ -469,11 +469,12 @@ class Shares:
     # ---------------------------------------------------------------------------------
     # mounts: /home/Shares/<mount point>
     # ---------------------------------------------------------------------------------
-    def mounts(self, user: User) -> list[tuple[str, Share, Loc]]:
+    def mounts(self, user: User, pairs: list[tuple[Received, Loc]] | None = None) -> list[tuple[str, Share, Loc]]:
         """The user's accepted shares: (mount point, share, place seen through it),
-        sorted by mount point, one per mount point."""
+        sorted by mount point, one per mount point (``pairs``: :meth:`received_at`, when
+        the caller has it already)."""
         seen: dict[str, tuple[str, Share, Loc]] = {}
-        for rec, loc in self._received_at(user):  # (where each resource is: one query)
+        for rec, loc in self.received_at(user) if pairs is None else pairs:  # (where each resource is: one query)
             if rec.state != ACCEPTED or not rec.mount_point or rec.mount_point in seen:
                 continue
             shown = f"{SHARES_PATH}/{rec.mount_point}"
@@ -497,9 +498,9 @@ class Shares:
             return None
         return Loc(row[0], row[1], (row[1], f"{SHARES_PATH}/{name}"))
 
-    def mounted(self, user: User) -> dict[str, Loc]:
+    def mounted(self, user: User, pairs: list[tuple[Received, Loc]] | None = None) -> dict[str, Loc]:
         """The user's mounts by the node id of the mounted resource."""
-        return {share.node_id: loc for _name, share, loc in self.mounts(user)}
+        return {share.node_id: loc for _name, share, loc in self.mounts(user, pairs)}
 
     def mounted_info(self, user: User, share: Share, mounted: dict[str, Loc]) -> NodeInfo | None:
         """The resource of a share as the caller sees it (through their mount if they
