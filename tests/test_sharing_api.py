@@ -113,6 +113,7 @@ async def test_share_accept_read_refuse_promote_edit_remove(jp_fetch, mz_cs3_roo
     ({"grantee": {"type": "robot", "name": "marie"}, "role": "viewer"}, 400),  # grantee type
     ({"grantee": {"type": "user", "name": "marie"}, "role": "viewer", "expiration": "2001-01-01"}, 400),  # past
     ({"grantee": "marie", "role": "viewer"}, 400),
+    ({"grantee": {"type": "user", "name": "marie"}, "role": "viewer", "expiration": "9999-12-31"}, 400),  # too far
 ])
 async def test_bad_share_requests_are_clear_4xx_and_change_nothing(jp_fetch, mz_cs3_root, body, status):
     name = f"bad-{uuid.uuid4().hex[:6]}"
@@ -189,7 +190,8 @@ async def test_a_project_with_members_and_its_quota(jp_fetch, mz_cs3_root, marie
     assert fits.status_code == 201
 
 
-@pytest.mark.parametrize("body", [{"name": ""}, {"name": "a/b"}, {"name": "x", "quota": -1}, {"name": "x", "quota": "1"}])
+@pytest.mark.parametrize("body", [{"name": ""}, {"name": "a/b"}, {"name": "x", "quota": -1}, {"name": "x", "quota": "1"},
+                                  {"name": "x", "quota": 2**70}])
 async def test_bad_project_requests_are_400(jp_fetch, mz_cs3_root, body):
     await refused(jp_fetch, "mesh-zenodo", "spaces", method="POST", body=body, status=400)
 

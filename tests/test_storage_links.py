@@ -377,3 +377,19 @@ def test_link_page_escapes_names(mz_server, mz_einstein, folder):
     assert "<script>alert" not in page.text and "&lt;script&gt;alert(1)&lt;" in page.text
     assert "<b>bold" not in page.text
     assert re.search(r"script-src 'nonce-[^']+'", page.headers["Content-Security-Policy"])
+
+
+def test_a_home_cannot_be_linked_as_a_whole(mz_einstein):
+    assert code(create_link(mz_einstein, "/home", "view")) == "CODE_INVALID_ARGUMENT"
+
+
+def test_a_link_grants_nothing_once_its_creator_lost_access(mz_server, mz_einstein, mz_marie, folder):
+    # marie manages einstein's folder and makes a link; einstein then removes her share
+    share = mz_einstein.share_ok(mz_einstein.stat_ok(folder).id, mz_einstein.grantee(mz_marie.user.id), "manager")
+    mz_marie.accept(share.id.opaque_id)
+    name = folder.rsplit("/", 1)[1]
+    link = create_link_ok(mz_marie, f"/home/Shares/{name}", "view")
+    assert requests.get(url(mz_server, link.token, "/a.txt"), timeout=30).content == b"hello world"
+    assert mz_einstein.remove_share(share.id.opaque_id).status.code == OK
+    refused = requests.get(url(mz_server, link.token, "/a.txt"), timeout=30)
+    assert refused.status_code in (403, 404) and b"hello world" not in refused.content

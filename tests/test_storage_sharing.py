@@ -541,3 +541,44 @@ def test_a_bad_groups_file_stops_the_start(tmp_path):
             env=source_tree_env(),
         )
         assert done.returncode == 2 and message in done.stderr, done.stderr
+
+
+def test_a_single_file_shared_as_editor_can_be_saved_by_the_grantee(mz_einstein, mz_marie):
+    # the commonest share: one notebook, as editor (the grantee has nothing on its folder)
+    name = fresh("nb") + ".ipynb"
+    mz_einstein.put_ok(f"/home/{name}", b"einstein's version")
+    share = mz_einstein.share_ok(mz_einstein.stat_ok(f"/home/{name}").id, mz_einstein.grantee(mz_marie.user.id), "editor")
+    mz_marie.accept(share.id.opaque_id)
+    mz_marie.put_ok(f"/home/Shares/{name}", b"marie's version")
+    assert mz_einstein.read(f"/home/{name}") == b"marie's version"
+    assert len(mz_einstein.versions(f"/home/{name}")) == 1  # his version kept
+    # a viewer of a single file still cannot
+    view = fresh("view") + ".txt"
+    mz_einstein.put_ok(f"/home/{view}", b"read me")
+    viewed = mz_einstein.share_ok(mz_einstein.stat_ok(f"/home/{view}").id, mz_einstein.grantee(mz_marie.user.id))
+    mz_marie.accept(viewed.id.opaque_id)
+    assert mz_marie.initiate_upload(f"/home/Shares/{view}", 3).status.code == DENIED
+    assert mz_einstein.read(f"/home/{view}") == b"read me"
+
+
+def test_an_uploader_adds_files_but_never_replaces_one(mz_einstein, mz_marie):
+    name = fresh("drop")
+    assert mz_einstein.mkdir(f"/home/{name}").status.code == OK
+    mz_einstein.put_ok(f"/home/{name}/report.pdf", b"the owner's report")
+    share = mz_einstein.share_ok(mz_einstein.stat_ok(f"/home/{name}").id, mz_einstein.grantee(mz_marie.user.id), "uploader")
+    mz_marie.accept(share.id.opaque_id)
+    mz_marie.put_ok(f"/home/Shares/{name}/mine.pdf", b"marie's upload")
+    assert mz_marie.initiate_upload(f"/home/Shares/{name}/report.pdf", 5).status.code == DENIED
+    assert mz_einstein.read(f"/home/{name}/report.pdf") == b"the owner's report"
+    assert mz_einstein.read(f"/home/{name}/mine.pdf") == b"marie's upload"
+
+
+def test_out_of_range_numbers_are_invalid_not_internal(mz_einstein, mz_marie):
+    name = fresh("far")
+    assert mz_einstein.mkdir(f"/home/{name}").status.code == OK
+    far = mz_einstein.share(f"/home/{name}", mz_einstein.grantee(mz_marie.user.id), "viewer", expiration=2.0**40)
+    assert far.status.code == INVALID
+    mine = mz_einstein.stat_ok(f"/home/{name}").id
+    assert not [e for e in mz_marie.received().share_infos if e.received_share.share.resource_id == mine]
+    by_gid = mz_einstein.call("GetGroupByClaim", group_api.GetGroupByClaimRequest(claim="gid_number", value="²"))
+    assert by_gid.status.code == NOT_FOUND

@@ -55,6 +55,8 @@ class SharingHandler(MeshHandler):
             moment = moment.replace(tzinfo=timezone.utc)
         if moment <= datetime.now(timezone.utc):
             raise self.bad_request("expiration must be in the future")
+        if moment.year >= 2200:
+            raise self.bad_request("expiration must be before 2200")
         return moment
 
 

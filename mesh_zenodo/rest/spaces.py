@@ -53,7 +53,7 @@ class SpacesHandler(SpaceHandler):
         name, quota = body.get("name"), body.get("quota", 0)
         if not isinstance(name, str):
             raise self.bad_request("name is required")
-        if isinstance(quota, bool) or not isinstance(quota, int):
+        if isinstance(quota, bool) or not isinstance(quota, int) or not 0 <= quota < 2**62:
             raise self.bad_request("quota must be a number of bytes (0: no limit)")
         await cm.cs3_path("")
         with http_errors():

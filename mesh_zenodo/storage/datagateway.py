@@ -191,6 +191,19 @@ class _PlainErrors(tornado.web.RequestHandler):
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")
 
+    def _request_summary(self) -> str:
+        # what tornado logs with an error: never a token of the path
+        return f"{self.request.method} {_redact(self.request.path)} ({self.request.remote_ip})"
+
+    def log_exception(self, typ, value, tb) -> None:
+        if isinstance(value, tornado.web.HTTPError):
+            super().log_exception(typ, value, tb)
+            return
+        # tornado's default also logs repr(request), whose uri holds the token
+        logging.getLogger("tornado.application").error(
+            "Uncaught exception %s", self._request_summary(), exc_info=(typ, value, tb)
+        )
+
     def write_error(self, status_code: int, **kwargs) -> None:
         self.set_header("Content-Type", "text/plain; charset=utf-8")
         self.finish(f"{status_code} {self._reason}\n")

@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from .store import Store
 
 LINK_IDP = "public-link"
+#: what a link never grants on the linked item itself
+_NOT_ON_LINK_ROOT = frozenset({"delete", "move"})
 
 _VIEW = frozenset({"stat", "get_path", "get_quota", "list_container", "initiate_file_download"})
 _UPLOAD = _VIEW | {"create_container", "initiate_file_upload"}
@@ -192,9 +194,16 @@ class Links:
             return frozenset()
         if loc.owner != base.owner:
             return frozenset()
-        if loc.rel == base.rel or not base.rel or loc.rel.startswith(base.rel + "/"):
-            return link.permissions
-        return frozenset()
+        if not (loc.rel == base.rel or not base.rel or loc.rel.startswith(base.rel + "/")):
+            return frozenset()
+        # never more than its creator may still do there (a manager who lost access
+        # takes their links' power with them); the linked item itself is not deleted
+        # or moved through its link
+        creator = self.store.users.by_id(link.creator)
+        if creator is None:
+            return frozenset()
+        granted = link.permissions & self.store.permissions(creator, loc)
+        return granted - _NOT_ON_LINK_ROOT if loc.rel == base.rel else granted
 
     def visible(self, user: User, link: PublicLink) -> bool:
         """Whether ``user`` sees (and manages) ``link``: its creator, the owner of its
@@ -257,6 +266,8 @@ class Links:
         thread, or None)."""
         store = self.store
         store.authorize(user, loc, "add_grant")
+        if not loc.rel and store.users.by_id(loc.owner) is not None:
+            raise InvalidArgument("a whole home cannot be given a public link: link a folder in it")
         self._check_permissions(user, loc, permissions)
         self._check_texts(display_name)
         now = time.time_ns()

@@ -400,7 +400,7 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
         elif claim in ("group_id", "groupid", "opaque_id"):
             group = groups.by_id(value)
         elif claim == "gid_number":
-            group = groups.by_gid(int(value)) if value.isdigit() else None
+            group = groups.by_gid(int(value)) if value.isascii() and value.isdigit() and len(value) < 19 else None
         else:
             raise InvalidArgument(f"unsupported claim {claim!r} (group_name, mail, group_id or gid_number)")
         if group is None:
@@ -693,8 +693,7 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
 
     @staticmethod
     def _expiry(ts: types_pb2.Timestamp) -> int | None:
-        ns = ts.seconds * 1_000_000_000 + ts.nanos
-        return ns or None
+        return _timestamp_ns(ts) or None
 
     def _find_share(self, user: User, ref: col_res.ShareReference) -> Share:
         """The share a ShareReference names (by id, or by key: resource and grantee)."""
@@ -1213,8 +1212,15 @@ def _permission_set(message: sp_res.ResourcePermissions) -> frozenset[str]:
     return frozenset(p for p in PERMISSIONS if getattr(message, p))
 
 
+#: the latest time the storage records (nanoseconds in a signed 64-bit SQLite integer)
+MAX_TIME_NS = 2**63 - 1
+
+
 def _timestamp_ns(ts: types_pb2.Timestamp) -> int:
-    return ts.seconds * 1_000_000_000 + ts.nanos
+    ns = ts.seconds * 1_000_000_000 + ts.nanos
+    if not 0 <= ns <= MAX_TIME_NS:
+        raise InvalidArgument("the time is out of range (1970 to 2262)")
+    return ns
 
 
 async def purge_now(store: Store) -> None:

@@ -643,6 +643,25 @@ class Store:
             raise NotFound(f"parent is not a folder: {parent.path}")
         return parent
 
+    def check_upload(self, user: User, loc: Loc) -> Loc:
+        """May ``user`` write the file ``loc``? An existing file needs the upload
+        permission on itself (a share of one file grants it there, not on its owner's
+        folder) and, to be replaced, the download permission too (an uploader adds
+        files, never replaces them); a new file needs it on its folder. Returns the
+        folder."""
+        if not loc.rel:
+            raise AlreadyExists(f"{HOME} already exists")
+        try:
+            st = self._lstat(loc)
+        except (NotFound, ValueError):  # behind a link, or a virtual folder (/home/Projects)
+            st = None
+        if st is not None and not statmod.S_ISDIR(st.st_mode):
+            granted = self.authorize(user, loc, "initiate_file_upload")
+            if "initiate_file_download" not in granted:
+                raise PermissionDenied(f"you may add files here but not replace {loc.name}")
+            return loc.parent
+        return self._check_parent(user, loc, "initiate_file_upload")
+
     def create_container(self, user: User, loc: Loc) -> None:
         parent = self._check_parent(user, loc, "create_container")
         path = self.abs_path(loc)

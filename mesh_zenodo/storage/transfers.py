@@ -138,7 +138,7 @@ class Transfers:
         store = self.store
         if not loc.rel:
             raise Conflict(f"cannot upload onto a folder: {loc.path}")
-        parent = store._check_parent(user, loc, "initiate_file_upload")
+        parent = store.check_upload(user, loc)
         st = store._lstat(loc)
         if st is not None and statmod.S_ISDIR(st.st_mode):
             raise Conflict(f"cannot upload onto a folder: {loc.path}")
@@ -358,7 +358,7 @@ class Transfers:
         Whole or not at all (:mod:`.journal`): if it cannot commit, the previous
         content is back in place and ``tmp_path`` holds the new one again."""
         store = self.store
-        parent = store._check_parent(user, loc, "initiate_file_upload")
+        parent = store.check_upload(user, loc)
         abs_path = store.abs_path(loc)
         st = store._lstat(loc)
         if st is None and os.path.lexists(abs_path):
