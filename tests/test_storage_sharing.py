@@ -582,3 +582,12 @@ def test_out_of_range_numbers_are_invalid_not_internal(mz_einstein, mz_marie):
     assert not [e for e in mz_marie.received().share_infos if e.received_share.share.resource_id == mine]
     by_gid = mz_einstein.call("GetGroupByClaim", group_api.GetGroupByClaimRequest(claim="gid_number", value="²"))
     assert by_gid.status.code == NOT_FOUND
+
+
+def test_a_reshare_grants_nothing_once_its_creator_lost_access(mz_einstein, mz_marie, richard):
+    mine = make_tree(mz_einstein, fresh("chain"))
+    to_marie = mz_einstein.share_ok(mine.id, mz_einstein.grantee(mz_marie.user.id), "manager")
+    mz_marie.share_ok(mine.id, mz_marie.grantee(richard.user.id), "viewer")
+    assert richard.stat(mine.id).status.code == OK
+    assert mz_einstein.remove_share(to_marie.id.opaque_id).status.code == OK
+    assert richard.stat(mine.id).status.code == NOT_FOUND

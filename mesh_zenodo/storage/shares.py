@@ -121,20 +121,21 @@ class Shares:
     def __init__(self, store: Store):
         self.store = store
         #: (user id, grant table) while :meth:`prepared` is in force (one store call)
-        self._prepared: tuple[str, dict[tuple[str, str], list[tuple[str, str]]]] | None = None
+        self._prepared: tuple[str, dict[tuple[str, str], list[tuple[str, str, str]]]] | None = None
+        self._resolving: set[tuple[str, str, str]] = set()
 
     @property
     def db(self):
         return self.store.db
 
-    def _grant_table(self, user: User) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    def _grant_table(self, user: User) -> dict[tuple[str, str], list[tuple[str, str, str]]]:
         """Every share that grants ``user`` something (unexpired, to them or a group of
         theirs, not declined by them) on a live node: (node owner, node path) ->
-        [(share owner, role)]. :meth:`grants` reads it instead of asking per place."""
+        [(share owner, role, creator)]. :meth:`grants` reads it instead of asking per place."""
         groups = sorted(self.store.users.group_ids(user))
-        table: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        for owner, path, share_owner, role in self.db.execute(
-            f"""SELECT n.owner, n.path, s.owner, s.role FROM shares s
+        table: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+        for owner, path, share_owner, role, creator in self.db.execute(
+            f"""SELECT n.owner, n.path, s.owner, s.role, s.creator FROM shares s
                 JOIN nodes n ON n.id = s.node_id AND n.trash_key IS NULL
                 WHERE (s.expires_ns IS NULL OR s.expires_ns > ?)
                   AND ((s.grantee_type = 1 AND s.grantee = ?)
@@ -142,7 +143,7 @@ class Shares:
                   AND NOT EXISTS (SELECT 1 FROM received r WHERE r.share_id = s.id AND r.user = ? AND r.state = 3)""",
             (time.time_ns(), user.opaque_id, *groups, user.opaque_id),
         ):
-            table.setdefault((owner, path), []).append((share_owner, role))
+            table.setdefault((owner, path), []).append((share_owner, role, creator))
         return table
 
     @contextlib.contextmanager
@@ -169,9 +170,9 @@ class Shares:
             table = prepared[1]
             perms: set[str] = set()
             for path in prefixes:
-                for share_owner, role in table.get((loc.owner, path), ()):
+                for share_owner, role, creator in table.get((loc.owner, path), ()):
                     if share_owner == loc.owner:
-                        granted = ROLES.get(role, frozenset())
+                        granted = self._still_granted(ROLES.get(role, frozenset()), creator, loc)
                         perms |= granted - NOT_ON_SHARE_ROOT if path == loc.rel else granted
             return frozenset(perms)
         nodes = dict(self.db.execute(
@@ -183,7 +184,7 @@ class Shares:
             return frozenset()
         groups = sorted(self.store.users.group_ids(user))
         found = self.db.execute(
-            f"""SELECT s.role, s.node_id FROM shares s
+            f"""SELECT s.role, s.node_id, s.creator FROM shares s
                 WHERE s.node_id IN ({",".join("?" * len(nodes))}) AND +s.owner = ?
                   AND (s.expires_ns IS NULL OR s.expires_ns > ?)
                   AND ((s.grantee_type = 1 AND s.grantee = ?)
@@ -191,12 +192,30 @@ class Shares:
                   AND NOT EXISTS (SELECT 1 FROM received r WHERE r.share_id = s.id AND r.user = ? AND r.state = 3)""",
             (*nodes, loc.owner, time.time_ns(), user.opaque_id, *groups, user.opaque_id),
         ).fetchall()
-        rows = [(role, nodes[node_id]) for role, node_id in found]
         perms = set()
-        for role, path in rows:
-            granted = ROLES.get(role, frozenset())
+        for role, node_id, creator in found:
+            path = nodes[node_id]
+            granted = self._still_granted(ROLES.get(role, frozenset()), creator, loc)
             perms |= granted - NOT_ON_SHARE_ROOT if path == loc.rel else granted
         return frozenset(perms)
+
+    def _still_granted(self, granted: frozenset[str], creator: str, loc: Loc) -> frozenset[str]:
+        """A reshare grants no more than its creator may still do at ``loc``: when a
+        manager loses access, the shares they made grant nothing more either. (A cycle
+        of reshares that no longer reaches the owner grants nothing.)"""
+        if creator == loc.owner:
+            return granted
+        key = (creator, loc.owner, loc.rel)
+        if key in self._resolving:
+            return frozenset()
+        user = self.store.users.by_id(creator)
+        if user is None:
+            return frozenset()
+        self._resolving.add(key)
+        try:
+            return granted & self.store.permissions(user, Loc(loc.owner, loc.rel))
+        finally:
+            self._resolving.discard(key)
 
     # ---------------------------------------------------------------------------------
     # rows
