@@ -426,38 +426,35 @@ class Store:
         """The NodeInfo of the user's virtual ``/home/Shares`` (its etag changes with
         the mounts in it)."""
         mounts = self.shares.mounts(user)
-        mtime = max([share.mtime_ns for _n, share, _l in mounts], default=0)
-        tag = hashlib.md5(repr([(n, s.id, s.mtime_ns) for n, s, _l in mounts]).encode()).hexdigest()
-        return NodeInfo(
-            id=f"{user.opaque_id}:shares",
-            owner=user.opaque_id,
-            parent_id=user.opaque_id,
-            path=SHARES_PATH,
-            name="Shares",
-            is_dir=True,
-            size=0,
-            mtime_ns=mtime,
-            etag=f'"{tag}"',
-            mime_type="httpd/unix-directory",
-            md5=None,
-            permissions=self.permissions(user, loc),
+        return self._virtual_folder(
+            user, loc, "shares", SHARES_PATH,
+            mtime_ns=max([share.mtime_ns for _n, share, _l in mounts], default=0),
+            contents=[(n, s.id, s.mtime_ns) for n, s, _l in mounts],
         )
 
     def _projects_folder(self, user: User, loc: Loc) -> NodeInfo:
         """The NodeInfo of the user's virtual ``/home/Projects`` (its etag changes with
         the spaces in it: joined, left, renamed, their role)."""
         spaces = self.spaces.of_user(user)
-        mtime = max([space.ctime_ns for space, _role in spaces], default=0)
-        tag = hashlib.md5(repr([(s.id, s.name, role) for s, role in spaces]).encode()).hexdigest()
+        return self._virtual_folder(
+            user, loc, "projects", PROJECTS_PATH,
+            mtime_ns=max([space.ctime_ns for space, _role in spaces], default=0),
+            contents=[(s.id, s.name, role) for s, role in spaces],
+        )
+
+    def _virtual_folder(self, user: User, loc: Loc, kind: str, path: str, *, mtime_ns: int, contents: list) -> NodeInfo:
+        """A folder that exists only in the user's view (``/home/Shares``, ``/home/Projects``);
+        its etag is derived from what it lists."""
+        tag = hashlib.md5(repr(contents).encode()).hexdigest()
         return NodeInfo(
-            id=f"{user.opaque_id}:projects",
+            id=f"{user.opaque_id}:{kind}",
             owner=user.opaque_id,
             parent_id=user.opaque_id,
-            path=PROJECTS_PATH,
-            name="Projects",
+            path=path,
+            name=path.rsplit("/", 1)[-1],
             is_dir=True,
             size=0,
-            mtime_ns=mtime,
+            mtime_ns=mtime_ns,
             etag=f'"{tag}"',
             mime_type="httpd/unix-directory",
             md5=None,
