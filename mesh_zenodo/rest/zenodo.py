@@ -125,9 +125,7 @@ class RecordHandler(ZenodoHandler):
             raise self.bad_request("a Zenodo record id is a number")
         client = self.zenodo_client()
         with http_errors():
-            raw = await client.get_record(record_id)
-            if not records.files_of(raw, client.base_url) and not isinstance(raw.get("files"), list):
-                raw = {**raw, "files": await client.list_record_files(record_id)}
+            raw = await records.fetch_record(client, record_id)
         details = records.record_details(raw, client.base_url)
         details["base_url"] = client.base_url
         self.send(details)

@@ -216,9 +216,7 @@ class PullService(LoggingConfigurable):
             raise cs3_errors.NotFound(f"no folder /{display}")
         if info.type != spr.RESOURCE_TYPE_CONTAINER:
             raise InvalidRequest(f"/{display} is a file, not a folder")
-        record = await zenodo.get_record(record_id)
-        if not isinstance(record.get("files"), list):
-            record = {**record, "files": await zenodo.list_record_files(record_id)}
+        record = await records.fetch_record(zenodo, record_id)
         plan = plan_pull(
             record, keys, destination=folder, display=display, on_conflict=on_conflict, base_url=zenodo.base_url
         )

@@ -1,4 +1,5 @@
-"""Zenodo records and communities, reshaped for the UI (pure functions, no I/O).
+"""Zenodo records and communities, reshaped for the UI (pure functions, but
+:func:`fetch_record`, the one way to read a record with its files).
 
 Zenodo answers in two shapes: the legacy one (``/api/records`` with
 ``Accept: application/json``: ``metadata.creators[].name``, ``metadata.resource_type.type``,
@@ -253,3 +254,13 @@ def page(raw: dict, page_number: int, size: int, shape, base_url: str) -> dict:
             ]
         }
     return out
+
+
+async def fetch_record(client, record_id: str) -> dict:
+    """A record with its files (``client``: a :class:`~mesh_zenodo.zenodo.client.ZenodoClient`):
+    when the answer carries no file list (InvenioRDM may leave the entries out), the
+    files are asked for separately."""
+    record = await client.get_record(record_id)
+    if not files_of(record, client.base_url) and not isinstance(record.get("files"), list):
+        record = {**record, "files": await client.list_record_files(record_id)}
+    return record
