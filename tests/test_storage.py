@@ -41,6 +41,8 @@ IMPLEMENTED |= {
     "CreateShare", "GetShare", "UpdateShare", "RemoveShare", "ListShares", "ListExistingShares",
     "ListReceivedShares", "ListExistingReceivedShares", "GetReceivedShare", "UpdateReceivedShare",
 }  # fmt: skip
+# issue 9, locks (locks.py)
+IMPLEMENTED |= {"SetLock", "GetLock", "RefreshLock", "Unlock"}
 # public links and project spaces (issue 8: links.py, spaces.py)
 IMPLEMENTED |= {
     "CreatePublicShare", "GetPublicShare", "GetPublicShareByToken", "ListPublicShares",

@@ -6,6 +6,11 @@
 * ``GET|HEAD|PUT|POST /s/<token>[/<path>]`` a public link, for anyone: its page (listing,
   upload form, password form), downloads, uploads (:class:`PublicLinkHandler`, :mod:`.links`)
 
+An upload to a locked file (:mod:`.locks`) is checked when its request starts and again
+when it commits: without the lock id (given at ``InitiateFileUpload``, or as the
+request's ``X-Lock-Id``) 423, with a wrong one 409; a file changed since an
+``if_match`` / ``if_unmodified_since`` given at initiate is 412 (docs/locks.md).
+
 The transfer token comes from ``X-Reva-Transfer``, else from the last path segment
 (``/data/simple/<id>/<token>`` or ``/data/simple/<token>``). ``x-access-token`` may be
 sent too; the transfer token alone decides. A download's token names its file: starting
@@ -401,7 +406,7 @@ class TransferHandler(_FileSender):
         length = parse_length(raw, header)
         self._claim(self._session_id)
         self._upload, self._reservation = await self.store.run(
-            self.store.transfers.begin_put, self._session_id, length
+            self.store.transfers.begin_put, self._session_id, length, self._lock_id()
         )
         self._expected = length
         self._tmp = self.store.transfers.temp_path(self._session_id)
@@ -422,7 +427,7 @@ class TransferHandler(_FileSender):
         self._claim(self._session_id)
         try:
             session, current, reservation, limit = await self.store.run(
-                self.store.transfers.begin_patch, self._session_id, offset, length
+                self.store.transfers.begin_patch, self._session_id, offset, length, self._lock_id()
             )
         except OffsetMismatch as exc:
             raise Reject(exc.http_status, exc.message, self._tus_headers(exc.current)) from None
@@ -433,6 +438,12 @@ class TransferHandler(_FileSender):
         self._tmp = self.store.transfers.tus_path(session.id)
         self._fh = await blocking(open, self._tmp, "ab")
         self._receive()
+
+    def _lock_id(self) -> str | None:
+        """The ``X-Lock-Id`` of the request (Reva's data path): the lock id the upload
+        gives, instead of the one given at InitiateFileUpload. A locked file answers 423
+        without one, 409 with a wrong one (:mod:`.locks`)."""
+        return self.request.headers.get("X-Lock-Id", "").strip() or None
 
     def _receive(self) -> None:
         if self._phase == "closed":  # the client left while we were getting ready
@@ -617,7 +628,7 @@ class TransferHandler(_FileSender):
         try:
             _user, loc = await self.store.run(transfers.upload_target, session)
             async with self.store.file_lock(loc):
-                info = await self.store.run(transfers.finish, session, tmp, size, md5)
+                info = await self.store.run(transfers.finish, session, tmp, size, md5, self._lock_id())
         except Exception as exc:
             error = translate(exc)
             if not isinstance(error, StorageError):

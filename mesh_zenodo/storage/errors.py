@@ -49,6 +49,18 @@ class FailedPrecondition(StorageError):
     code, http_status = "FAILED_PRECONDITION", 412
 
 
+class Locked(StorageError):
+    """A write to a file locked by someone else, or without its lock id (Reva edge: HTTP 423)."""
+
+    code, http_status = "LOCKED", 423
+
+
+class Aborted(StorageError):
+    """A wrong lock id (on a write, RefreshLock or Unlock): HTTP 409, as Reva's data path."""
+
+    code, http_status = "ABORTED", 409
+
+
 class Conflict(StorageError):
     """The target is of the wrong kind (e.g. uploading onto a folder)."""
 

@@ -20,6 +20,7 @@ from .paths import Loc, desc_params, is_descendant_sql
 
 if TYPE_CHECKING:
     from .auth import User
+    from .locks import Lock
     from .store import Store
 
 DIR_MIME = "httpd/unix-directory"
@@ -46,6 +47,7 @@ class NodeInfo:
     permissions: frozenset[str]
     metadata: dict[str, str] = field(default_factory=dict)
     abs_path: str = ""
+    lock: Lock | None = None  # a file's unexpired lock (locks.py)
 
 
 class Nodes:
@@ -109,10 +111,11 @@ class Nodes:
             self.forget(ids)
 
     def forget(self, ids: list[str]) -> None:
-        """Drop nodes for good, with their metadata and versions (inside a transaction;
-        their version files go to the purge area once it committed)."""
+        """Drop nodes for good, with their metadata, versions and locks (inside a
+        transaction; their version files go to the purge area once it committed)."""
         for node_id in ids:
             self.store.db.execute("DELETE FROM metadata WHERE node_id=?", (node_id,))
+            self.store.locks.forget(node_id)
             self.store.versions.forget(node_id)
             self.store.db.execute("DELETE FROM nodes WHERE id=?", (node_id,))
 
@@ -184,6 +187,8 @@ class Nodes:
         )
         if md_keys:
             info.metadata = self.metadata(node_id, md_keys)
+        if not is_dir:
+            info.lock = self.store.locks.get(node_id)
         return info
 
     def metadata(self, node_id: str, keys) -> dict[str, str]:

@@ -61,6 +61,7 @@ class RecycleBin:
                 f"UPDATE nodes SET trash_key=? WHERE owner=? AND trash_key IS NULL AND {is_descendant_sql()}",
                 (key, loc.owner, *desc_params(loc.rel)),
             )
+            store.locks.forget_trashed(key)  # a deleted file loses its lock
             store.db.execute(
                 "INSERT INTO trash(key, owner, node_id, orig_rel, is_dir, size, deleted_ns) VALUES (?,?,?,?,?,?,?)",
                 (key, loc.owner, node_id, loc.rel, int(is_dir), size, time.time_ns()),

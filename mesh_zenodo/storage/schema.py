@@ -182,7 +182,25 @@ V6_SHARES_BY_NODE = """
 CREATE INDEX IF NOT EXISTS shares_node ON shares(node_id);
 """
 
-MIGRATIONS: list[Migration] = [V1_BASE, V2_USAGE, V3_PENDING, V4_SHARES, V5_LINKS_SPACES, V6_SHARES_BY_NODE]
+# 7: CS3 locks on files (see locks.py): at most one per node, kept across moves (the node
+# id stays), dropped with the node (deleted, forgotten); ``user_id`` is the holder's
+# opaque id, ``expiration_ns`` 0 means no expiry. Never in the arbitrary metadata.
+V7_LOCKS = """
+CREATE TABLE IF NOT EXISTS locks (
+    node_id TEXT PRIMARY KEY,
+    lock_id TEXT NOT NULL,
+    type INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    idp TEXT NOT NULL DEFAULT '',
+    app_name TEXT NOT NULL DEFAULT '',
+    expiration_ns INTEGER NOT NULL DEFAULT 0,
+    creation_ns INTEGER NOT NULL
+);
+"""
+
+MIGRATIONS: list[Migration] = [
+    V1_BASE, V2_USAGE, V3_PENDING, V4_SHARES, V5_LINKS_SPACES, V6_SHARES_BY_NODE, V7_LOCKS
+]
 LATEST = len(MIGRATIONS)
 
 

@@ -53,6 +53,7 @@ from .files import remove_tree
 from .nodes import NodeInfo
 from .paths import HOME, SHARES_PATH, STORAGE_ID, Loc
 from .links import PublicLink, check_password, check_password_text, hash_password
+from .locks import Lock, LockSpec
 from .permissions import PERMISSIONS, resource_permissions
 from .shares import GRANTEE_GROUP, GRANTEE_USER, Received, Share
 from .spaces import PERSONAL, PROJECT, ROLES, Space, check_not_personal, role_of
@@ -148,7 +149,32 @@ def resource_info(store: Store, info: NodeInfo) -> sp_res.ResourceInfo:
     if info.metadata:
         for key, value in info.metadata.items():
             ri.arbitrary_metadata.metadata[key] = value
+    if info.lock is not None:
+        ri.lock.CopyFrom(lock_proto(store, info.lock))
     return ri
+
+
+def lock_proto(store: Store, lock: Lock) -> sp_res.Lock:
+    holder = store.users.by_id(lock.user_id)
+    proto = sp_res.Lock(
+        lock_id=lock.lock_id,
+        type=lock.type,
+        user=user_id_proto(holder) if holder is not None else user_res.UserId(idp=lock.idp, opaque_id=lock.user_id),
+        app_name=lock.app_name,
+        creation_time=timestamp_ns(lock.creation_ns),
+    )
+    if lock.expiration_ns:
+        proto.expiration.CopyFrom(timestamp_ns(lock.expiration_ns))
+    return proto
+
+
+def lock_spec(lock: sp_res.Lock) -> LockSpec:
+    """The lock a request gives (an unset expiration: none)."""
+    expiration = _timestamp_ns(lock.expiration) if lock.HasField("expiration") else 0
+    return LockSpec(
+        lock_id=lock.lock_id, type=lock.type, user_id=lock.user.opaque_id, app_name=lock.app_name,
+        expiration_ns=expiration,
+    )
 
 
 def _opaque_text(opaque: types_pb2.Opaque, key: str) -> str | None:
@@ -493,18 +519,18 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
         return sp.CreateContainerResponse(status=ok())
 
     async def rpc_TouchFile(self, request, context, user):
-        await self.store.run(lambda: self.store.touch_file(user, self._resolve(user, request.ref)))
+        await self.store.run(lambda: self.store.touch_file(user, self._resolve(user, request.ref), request.lock_id))
         return sp.TouchFileResponse(status=ok())
 
     async def rpc_Delete(self, request, context, user):
-        await self.store.run(lambda: self.store.delete(user, self._resolve(user, request.ref)))
+        await self.store.run(lambda: self.store.delete(user, self._resolve(user, request.ref), request.lock_id))
         return sp.DeleteResponse(status=ok())
 
     async def rpc_Move(self, request, context, user):
         def move():
             src = self._resolve(user, request.source, "source")
             dst = self._resolve(user, request.destination, "destination")
-            self.store.move(user, src, dst)
+            self.store.move(user, src, dst, request.lock_id)
 
         await self.store.run(move)
         return sp.MoveResponse(status=ok())
@@ -512,13 +538,39 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
     # -- metadata --------------------------------------------------------------------
     async def rpc_SetArbitraryMetadata(self, request, context, user):
         items = dict(request.arbitrary_metadata.metadata)
-        await self.store.run(lambda: self.store.set_metadata(user, self._resolve(user, request.ref), items))
+        await self.store.run(
+            lambda: self.store.set_metadata(user, self._resolve(user, request.ref), items, request.lock_id)
+        )
         return sp.SetArbitraryMetadataResponse(status=ok())
 
     async def rpc_UnsetArbitraryMetadata(self, request, context, user):
         keys = list(request.arbitrary_metadata_keys)
-        await self.store.run(lambda: self.store.unset_metadata(user, self._resolve(user, request.ref), keys))
+        await self.store.run(
+            lambda: self.store.unset_metadata(user, self._resolve(user, request.ref), keys, request.lock_id)
+        )
         return sp.UnsetArbitraryMetadataResponse(status=ok())
+
+    # -- locks (locks.py; docs/locks.md) ----------------------------------------------------
+    async def rpc_SetLock(self, request, context, user):
+        spec = lock_spec(request.lock)
+        await self.store.run(lambda: self.store.locks.set(user, self._resolve(user, request.ref), spec))
+        return sp.SetLockResponse(status=ok())
+
+    async def rpc_GetLock(self, request, context, user):
+        lock = await self.store.run(lambda: self.store.locks.get_for(user, self._resolve(user, request.ref)))
+        return sp.GetLockResponse(status=ok(), lock=lock_proto(self.store, lock))
+
+    async def rpc_RefreshLock(self, request, context, user):
+        spec = lock_spec(request.lock)
+        await self.store.run(
+            lambda: self.store.locks.refresh(user, self._resolve(user, request.ref), spec, request.existing_lock_id)
+        )
+        return sp.RefreshLockResponse(status=ok())
+
+    async def rpc_Unlock(self, request, context, user):
+        spec = lock_spec(request.lock)
+        await self.store.run(lambda: self.store.locks.unlock(user, self._resolve(user, request.ref), spec))
+        return sp.UnlockResponse(status=ok())
 
     async def rpc_GetQuota(self, request, context, user):
         total, used, remaining = await self.store.run(
@@ -598,7 +650,7 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
 
     async def rpc_RestoreFileVersion(self, request, context, user):
         loc = await self.store.run(self._resolve, user, request.ref)
-        await self.store.versions.restore(user, loc, request.key)
+        await self.store.versions.restore(user, loc, request.key, request.lock_id)
         return sp.RestoreFileVersionResponse(status=ok())
 
     # -- recycle bin -----------------------------------------------------------------

@@ -28,6 +28,8 @@ to it and use the same database, transactions and helpers:
   mounts under ``/home/Shares``)
 * ``store.spaces``    -- :class:`.spaces.Spaces` (project spaces: ``ROOT/spaces/<id>``)
 * ``store.links``     -- :class:`.links.Links` (public links)
+* ``store.locks``     -- :class:`.locks.Locks` (CS3 locks on files; every mutation of a
+  file asks :meth:`.locks.Locks.check_write` with the request's lock id)
 
 Every operation takes the calling :class:`~.auth.User` and a :class:`~.paths.Loc` (owner +
 path relative to that owner's home) and checks the permission it needs with
@@ -73,6 +75,7 @@ from .errors import (
 from .files import EMPTY_MD5, hash_file, tree_size
 from .journal import Journal
 from .links import Links
+from .locks import Locks
 from .nodes import NodeInfo, Nodes
 from .paths import (
     HOME,
@@ -154,6 +157,7 @@ class Store:
         self.nodes = Nodes(self)
         self.spaces = Spaces(self)  # project spaces (spaces.py), before anything asks home_dir
         self.links = Links(self)  # public links (links.py)
+        self.locks = Locks(self)  # CS3 locks on files (locks.py)
         self.usage = Usage(self)
         self.access = Access(self)
         self.shares = Shares(self)  # user and group shares (shares.py), asked by self.access
@@ -678,10 +682,11 @@ class Store:
         undo = [self.journal.remove(path), *self.journal.mtimes(os.path.dirname(path))]
         self.journal.run(undo, make, record)
 
-    def touch_file(self, user: User, loc: Loc) -> None:
+    def touch_file(self, user: User, loc: Loc, lock_id: str = "") -> None:
         parent = self._check_parent(user, loc, "initiate_file_upload")
         path = self.abs_path(loc)
         if os.path.lexists(path):
+            self.locks.check_write(user, loc, lock_id)  # a locked file: LOCKED before ALREADY_EXISTS
             raise AlreadyExists(f"already exists: {loc.path}")
 
         def make() -> None:
@@ -704,18 +709,22 @@ class Store:
         undo = [self.journal.remove(path), *self.journal.mtimes(os.path.dirname(path))]
         self.journal.run(undo, make, record)
 
-    def delete(self, user: User, loc: Loc) -> str:
-        """Move a file or folder to the owner's recycle bin; returns the recycle key."""
+    def delete(self, user: User, loc: Loc, lock_id: str = "") -> str:
+        """Move a file or folder to the owner's recycle bin (with its lock: a folder
+        holding a locked file is refused, as that file is); returns the recycle key."""
         if not loc.rel:
             raise PermissionDenied("the home folder cannot be deleted")
         self.authorize(user, loc, "delete")
         st = self._require(loc)
         is_dir = statmod.S_ISDIR(st.st_mode)
+        (self.locks.check_tree if is_dir else self.locks.check_write)(user, loc, lock_id)
         node_id = self.nodes.row(loc, st, strict=True)[0]
         size = tree_size(self.abs_path(loc)) if is_dir else st.st_size
         return self.recycle.take(loc, node_id, is_dir, size)
 
-    def move(self, user: User, src: Loc, dst: Loc) -> None:
+    def move(self, user: User, src: Loc, dst: Loc, lock_id: str = "") -> None:
+        """Rename ``src`` to the free place ``dst``; a locked file keeps its lock (its
+        node id stays)."""
         if not src.rel:
             raise PermissionDenied("the home folder cannot be moved")
         if not dst.rel:
@@ -723,6 +732,8 @@ class Store:
         self.authorize(user, src, "move")
         st = self._require(src)
         is_dir = statmod.S_ISDIR(st.st_mode)
+        if not is_dir:
+            self.locks.check_write(user, src, lock_id)
         if src.owner != dst.owner:  # (if allowed one day: move the usage in the same transaction)
             # as Reva across spaces: a share and one's home (or two owners' shares) are
             # different storages; copy instead
@@ -736,6 +747,7 @@ class Store:
         dparent = self._check_parent(user, dst, "create_container" if is_dir else "initiate_file_upload")
         src_abs, dst_abs = self.abs_path(src), self.abs_path(dst)
         if self._lstat(dst) is not None or os.path.lexists(dst_abs):
+            self.locks.check_write(user, dst, lock_id)  # a locked file there: LOCKED first
             raise AlreadyExists(f"already exists: {dst.path}")
         self.nodes.row(src, st, strict=True)  # the moved node keeps a recorded id
 
@@ -762,9 +774,10 @@ class Store:
     # ---------------------------------------------------------------------------------
     # arbitrary metadata
     # ---------------------------------------------------------------------------------
-    def set_metadata(self, user: User, loc: Loc, items: dict[str, str]) -> None:
+    def set_metadata(self, user: User, loc: Loc, items: dict[str, str], lock_id: str = "") -> None:
         self.authorize(user, loc, "initiate_file_upload")
         st = self._require(loc)
+        self.locks.check_write(user, loc, lock_id)
         for key in items:
             if not key or "\x00" in key or len(key.encode()) > 1024:
                 raise InvalidArgument("metadata keys must be non-empty strings of at most 1024 bytes")
@@ -777,9 +790,10 @@ class Store:
                     "INSERT OR REPLACE INTO metadata(node_id, key, value) VALUES (?,?,?)", (node_id, key, value)
                 )
 
-    def unset_metadata(self, user: User, loc: Loc, keys) -> None:
+    def unset_metadata(self, user: User, loc: Loc, keys, lock_id: str = "") -> None:
         self.authorize(user, loc, "initiate_file_upload")
         st = self._require(loc)
+        self.locks.check_write(user, loc, lock_id)
         with self._tx():
             node_id = self.nodes.row(loc, st, strict=True)[0]
             for key in keys:

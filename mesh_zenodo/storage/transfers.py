@@ -142,6 +142,8 @@ class Transfers:
         st = store._lstat(loc)
         if st is not None and statmod.S_ISDIR(st.st_mode):
             raise Conflict(f"cannot upload onto a folder: {loc.path}")
+        if st is not None:  # checked again when the upload finishes (commit_file)
+            store.locks.check_write(user, loc, opts.lock_id)
         if opts.if_not_exist and st is not None:
             raise AlreadyExists(f"already exists: {loc.path}")
         if opts.if_match is not None:
@@ -210,9 +212,13 @@ class Transfers:
         self.reservations.add(reservation)
         return reservation
 
-    def begin_put(self, session_id: str, length: int) -> tuple[UploadSession, Reservation]:
+    def begin_put(
+        self, session_id: str, length: int, lock_id: str | None = None
+    ) -> tuple[UploadSession, Reservation]:
         """A simple PUT of ``length`` bytes starts: the session (NotFound if gone) and its
-        reservation (the one made at initiate, else a new one)."""
+        reservation (the one made at initiate, else a new one). ``lock_id``: the
+        request's ``X-Lock-Id`` (else the session's); a locked file refuses the body
+        before it is sent (LOCKED, ABORTED), and is checked again at the commit."""
         session = self.get_upload(session_id)
         if session is None:
             raise NotFound("upload not found: it finished, expired or was never started")
@@ -220,7 +226,8 @@ class Transfers:
             raise InvalidArgument(
                 f"Upload-Length {length} differs from the Upload-Length given at InitiateFileUpload ({session.length})"
             )
-        _user, loc = self.upload_target(session)
+        user, loc = self.upload_target(session)
+        self._check_lock(user, loc, session, lock_id)
         held = self.reservations.get(session.id)
         if held is None or held.length != length:
             held = self._reserve(session, loc, length)
@@ -228,11 +235,12 @@ class Transfers:
         return session, held
 
     def begin_patch(
-        self, session_id: str, offset: int, length: int | None
+        self, session_id: str, offset: int, length: int | None, lock_id: str | None = None
     ) -> tuple[UploadSession, int, Reservation | None, int | None]:
-        """A tus PATCH at ``offset`` starts (``length``: its Upload-Length, if any).
-        Returns (session, current offset, reservation or None, bytes this request may
-        carry when the length is still unknown, or None)."""
+        """A tus PATCH at ``offset`` starts (``length``: its Upload-Length, if any;
+        ``lock_id``: as for :meth:`begin_put`). Returns (session, current offset,
+        reservation or None, bytes this request may carry when the length is still
+        unknown, or None)."""
         session = self.get_upload(session_id)
         if session is None:
             raise NotFound("upload not found: it finished, expired or was never started")
@@ -247,7 +255,8 @@ class Transfers:
                 raise InvalidArgument(f"Upload-Length {length} differs from the announced length {session.length}")
             if length < current:
                 raise InvalidArgument(f"Upload-Length {length} is smaller than the data already received ({current})")
-        _user, loc = self.upload_target(session)
+        user, loc = self.upload_target(session)
+        self._check_lock(user, loc, session, lock_id)
         announced = session.length if session.length is not None else length
         if announced is None:  # deferred length: what the quota still allows
             quota = self.store.usage.limit(loc.owner)  # the home's, or the project space's
@@ -269,14 +278,22 @@ class Transfers:
             session.length = announced
         return session, current, held, None
 
+    def _check_lock(self, user: User, loc: Loc, session: UploadSession, lock_id: str | None) -> None:
+        st = self.store._lstat(loc)
+        if st is not None and statmod.S_ISREG(st.st_mode):
+            self.store.locks.check_write(user, loc, lock_id or session.lock_id)
+
     def drop_reservation(self, session_id: str) -> None:
         """A simple upload's transfer failed or was cancelled: what it reserved is free
         again (a new attempt reserves anew)."""
         self.reservations.release(session_id)
 
-    def finish(self, session: UploadSession, tmp_path: str, size: int, md5: str) -> NodeInfo:
+    def finish(
+        self, session: UploadSession, tmp_path: str, size: int, md5: str, lock_id: str | None = None
+    ) -> NodeInfo:
         """Commit a finished upload and end its session (whole or not at all). A failure
-        that a new attempt cannot fix (gone, precondition, quota) ends the session too."""
+        that a new attempt cannot fix (gone, precondition, lock, quota) ends the session
+        too. ``lock_id``: the last request's ``X-Lock-Id`` (else the session's)."""
         user, loc = self.upload_target(session)
         try:
             return self.commit_file(
@@ -289,6 +306,7 @@ class Transfers:
                 if_not_exist=session.if_not_exist,
                 if_unmodified_since_ns=session.if_unmodified_since_ns,
                 session_id=session.id,
+                lock_id=lock_id or session.lock_id,
             )
         except Exception as exc:
             error = translate(exc)
@@ -350,13 +368,15 @@ class Transfers:
         if_unmodified_since_ns: int | None = None,
         check_quota: bool = True,
         session_id: str | None = None,
+        lock_id: str = "",
     ) -> NodeInfo:
         """Put a finished temp file in place atomically; the previous content becomes a
         version. Conditions are re-checked here (call under :meth:`Store.file_lock`).
         The home's usage changes by the new minus the replaced size, in the same
         transaction (no walk of the home), which also ends the upload ``session_id``.
         Whole or not at all (:mod:`.journal`): if it cannot commit, the previous
-        content is back in place and ``tmp_path`` holds the new one again."""
+        content is back in place and ``tmp_path`` holds the new one again. A locked
+        file needs ``lock_id`` (:meth:`.locks.Locks.check_write`), checked here too."""
         store = self.store
         parent = store.check_upload(user, loc)
         abs_path = store.abs_path(loc)
@@ -365,6 +385,8 @@ class Transfers:
             raise Conflict(f"cannot write over a special file or link: {loc.path}")
         if st is not None and statmod.S_ISDIR(st.st_mode):
             raise Conflict(f"cannot upload onto a folder: {loc.path}")
+        if st is not None:
+            store.locks.check_write(user, loc, lock_id)
         row = store.nodes.row(loc) if st is not None else None
         current_etag = store.nodes.etag(row[0], row[1], st) if st is not None else None
         if if_not_exist and st is not None:

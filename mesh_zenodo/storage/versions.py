@@ -50,24 +50,27 @@ class Versions:
         )
         return [Version(*r) for r in rows]
 
-    def source(self, user: User, loc: Loc, key: str) -> str:
-        """The on-disk path of a version about to be restored (checks permissions)."""
+    def source(self, user: User, loc: Loc, key: str, lock_id: str = "") -> str:
+        """The on-disk path of a version about to be restored (checks permissions and
+        the file's lock)."""
         node_id = self._file_node(user, loc, "restore_file_version")
+        self.store.locks.check_write(user, loc, lock_id)
         row = self.store.db.execute("SELECT 1 FROM versions WHERE node_id=? AND key=?", (node_id, key)).fetchone()
         path = self.store.versions_dir / node_id / key
         if row is None or "/" in key or key in ("", ".", "..") or not path.is_file():
             raise NotFound(f"no version {key!r} of {loc.path}")
         return str(path)
 
-    async def restore(self, user: User, loc: Loc, key: str) -> None:
-        """Make version ``key`` the current content (the current one becomes a version)."""
+    async def restore(self, user: User, loc: Loc, key: str, lock_id: str = "") -> None:
+        """Make version ``key`` the current content (the current one becomes a version);
+        a locked file needs ``lock_id``, checked again at the commit."""
         store = self.store
-        source = await store.run(self.source, user, loc, key)
+        source = await store.run(self.source, user, loc, key, lock_id)
         tmp = store.transfers.temp_path("restore")
         try:
             size, md5 = await blocking(copy_with_md5, source, tmp)
             async with store.file_lock(loc):
-                await store.run(store.transfers.commit_file, user, loc, tmp, size, md5)
+                await store.run(store.transfers.commit_file, user, loc, tmp, size, md5, lock_id=lock_id)
         finally:
             await blocking(_unlink_quietly, tmp)
 
