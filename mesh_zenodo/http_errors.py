@@ -41,7 +41,10 @@ def to_http(err: CS3Error | ZenodoError | ServiceError) -> APIError:
     """The HTTP answer for one of our errors."""
     if isinstance(err, ZenodoError):
         return APIError(err.http_status, err.to_json())
-    return APIError(err.http_status, {"message": err.message, "reason": type(err).__name__})
+    body = {"message": err.message, "reason": type(err).__name__}
+    if isinstance(err, ServiceError):
+        body.update(err.details())
+    return APIError(err.http_status, body)
 
 
 @contextmanager

@@ -4,12 +4,13 @@ Zenodo stand-in) stand on their own. A new module that breaks a rule fails here.
 
 The layers of the Jupyter server extension, top to bottom (docs/architecture.md)::
 
-    app, cli, launcher, pytest_plugin    composition root and programs
+    app, cli, launcher, pytest_plugin    composition root and programs (with rooms, fileid:
+                                         the hooks into jupyter-collaboration)
     rest                                 thin handlers
     contents                             the contents manager jupyter_server calls
     http_errors                          the one map of our errors to HTTP
     services                             the product's rules
-    cs3 | zenodo                         clients (no tornado, no jupyter_server)
+    cs3 | zenodo | merge                 clients (no tornado, no jupyter_server); the pure merge
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mesh_zenodo"
 
 #: the layers, top first; a module may import its own layer and those below it
 LAYERS = [
-    {"app", "cli", "launcher", "pytest_plugin"},
+    {"app", "cli", "launcher", "pytest_plugin", "rooms", "fileid"},
     {"rest"},
     {"contents"},
     {"http_errors"},
     {"services"},
-    {"cs3", "zenodo"},
+    {"cs3", "zenodo", "merge"},
 ]
 #: separate programs: what each may import from the package besides itself
 PROGRAMS = {

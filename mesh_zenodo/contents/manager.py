@@ -16,11 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import mimetypes
 import posixpath
 import re
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import nbformat
 from cs3.storage.provider.v1beta1 import resources_pb2 as spr
@@ -31,6 +33,8 @@ from traitlets import Instance, Int, Unicode, default
 from ..cs3 import errors
 from ..cs3.client import CS3Client, TusUpload
 from ..http_errors import http_errors
+from ..services.documents import DocumentService
+from ..services.presence import PresenceService
 from .checkpoints import CS3Checkpoints
 from .models import CONTAINER, decode, encode, model_from_info
 from .upload import StreamedUpload
@@ -39,6 +43,9 @@ from .upload import StreamedUpload
 EXTENSION_RE = re.compile(r"\.(?!\.*$)[^/\\\x00]{1,64}")
 #: how long an unfinished chunked upload is remembered (Lab sends chunks back to back)
 UPLOAD_IDLE_SECONDS = 3600
+#: the Jupyter event a merging save emits (schema: mesh_zenodo/events/merge.yaml)
+MERGE_EVENT = "https://mesh-zenodo.readthedocs.io/events/merge/v1"
+MERGE_EVENT_SCHEMA = Path(__file__).resolve().parent.parent / "events" / "merge.yaml"
 #: the ``/files/`` handler: a REST handler, named here by import string as jupyter_server
 #: names its own configurable classes (the contents layer does not import the REST layer)
 FILES_HANDLER = "mesh_zenodo.rest.files.CS3FilesHandler"
@@ -49,6 +56,33 @@ def _parse_notebook(raw: bytes, validation_error: dict):
     return nbformat.reads(raw.decode("utf8"), as_version=4, capture_validation_error=validation_error)
 
 
+def _plain_copy(nb) -> dict:
+    """A plain JSON copy of a notebook (the base must not change with the editor's model)."""
+    return json.loads(json.dumps(nb))
+
+
+async def _encode_text(text: str) -> bytes:
+    return text.encode("utf8")
+
+
+async def _decode_text(raw: bytes, path: str) -> str:
+    try:
+        return raw.decode("utf8")
+    except UnicodeDecodeError:
+        raise web.HTTPError(409, f"{path} is no longer text on the storage; save a copy instead") from None
+
+
+def _looks_like_text(path: str, info: spr.ResourceInfo) -> bool:
+    guessed = mimetypes.guess_type(path)[0] or ""
+    return guessed.startswith("text/") or guessed in ("application/json", "application/javascript") or (
+        not guessed and info.size < (8 << 20)
+    )
+
+
+async def _identity(data: bytes) -> bytes:
+    return data
+
+
 class CS3ContentsManager(AsyncContentsManager):
     """Jupyter contents on a CS3 storage (Reva or the embedded one)."""
 
@@ -57,6 +91,18 @@ class CS3ContentsManager(AsyncContentsManager):
     @default("client")
     def _default_client(self) -> CS3Client:
         return CS3Client(parent=self, log=self.log)
+
+    documents = Instance(DocumentService, help="Locked, merging saves; configured as c.DocumentService.*")
+
+    @default("documents")
+    def _default_documents(self) -> DocumentService:
+        return DocumentService(self.client, parent=self, log=self.log, max_open_size=self.max_open_size)
+
+    presence = Instance(PresenceService, help="Who else has a document open; configured as c.PresenceService.*")
+
+    @default("presence")
+    def _default_presence(self) -> PresenceService:
+        return PresenceService(self.client, parent=self, log=self.log)
 
     root_path = Unicode(
         "",
@@ -187,6 +233,7 @@ class CS3ContentsManager(AsyncContentsManager):
                     if model["mimetype"] is None:
                         model["mimetype"] = {"text": "text/plain", "base64": "application/octet-stream"}[format]
                     model.update(content=content, format=format)
+                await self._loaded(path, info, model)
             if require_hash:
                 model.update(await self._hash(path, info, raw))
         self.emit(data={"action": "get", "path": path})
@@ -259,22 +306,30 @@ class CS3ContentsManager(AsyncContentsManager):
             raise web.HTTPError(400, "Cannot save over the root folder")
 
         validation_error: dict = {}
+        result = None
         with http_errors():
             async with self._explain_refused_write(cs3, path):
                 if model["type"] == "notebook":
                     try:
-                        nb = await asyncio.to_thread(nbformat.from_dict, model["content"])
-                        self.check_and_sign(nb, path)  # the notary's database belongs to this thread
-                        raw = await asyncio.to_thread(
-                            nbformat.writes, nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error
-                        )
+                        ours = await asyncio.to_thread(nbformat.from_dict, model["content"])
+                        await self._encode_notebook(ours, path, validation_error)  # refuse bad content early
+                    except web.HTTPError:
+                        raise
                     except Exception as e:
                         raise web.HTTPError(400, f"Invalid notebook content for {path}: {e}") from e
-                    # as nbformat.write does: the file ends with a newline
-                    await self.client.upload(cs3, (raw if raw.endswith("\n") else raw + "\n").encode("utf8"))
+                    result = await self.documents.save(
+                        cs3, "notebook", ours,
+                        lambda nb: self._encode_notebook(nb, path, validation_error),
+                        lambda raw: self._decode_notebook(raw, path),
+                    )
                 elif model["type"] == "file":
                     data = await asyncio.to_thread(decode, model["content"], model.get("format"), path)
-                    await self.client.upload(cs3, data)
+                    if model.get("format") == "text":
+                        result = await self.documents.save(
+                            cs3, "text", model["content"], _encode_text, lambda raw: _decode_text(raw, path)
+                        )
+                    else:
+                        result = await self.documents.save(cs3, "binary", data, _identity, _identity)
                 elif model["type"] == "directory":
                     await self._save_directory(cs3, path)
                 else:
@@ -287,8 +342,93 @@ class CS3ContentsManager(AsyncContentsManager):
         saved = await self.get(path, content=False)
         if message:
             saved["message"] = message
+        merge = result.to_json() if result is not None else None
+        if merge is not None:
+            if merge.get("conflict_copy"):
+                merge["conflict_copy"] = self.api_path(merge["conflict_copy"])
+            saved["merge"] = merge
+            self.announce_merge(path, merge)
         self.emit(data={"action": "save", "path": path})
         return saved
+
+    def announce_merge(self, path: str, merge: dict) -> None:
+        """Tell the log and the front ends (Jupyter's event stream) what a save merged."""
+        summary = merge.get("summary") or (
+            f"your version was saved as {merge['conflict_copy']}" if merge.get("conflict_copy") else "merged"
+        )
+        self.log.info("Saved %s: %s", path, summary)
+        if MERGE_EVENT not in self.event_logger.schemas.schema_ids:
+            return  # the extension is not loaded (a bare contents manager)
+        data = {"path": path, "summary": summary, "by": (merge.get("by") or {}).get("name", ""),
+                "conflicts": len(merge.get("conflicts") or [])}
+        if merge.get("conflict_copy"):
+            data["conflict_copy"] = merge["conflict_copy"]
+        self.event_logger.emit(schema_id=MERGE_EVENT, data=data)
+
+    async def _encode_notebook(self, nb, path: str, validation_error: dict) -> bytes:
+        nb = await asyncio.to_thread(nbformat.from_dict, nb)
+        self.check_and_sign(nb, path)  # the notary's database belongs to this thread
+        raw = await asyncio.to_thread(
+            nbformat.writes, nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error
+        )
+        # as nbformat.write does: the file ends with a newline
+        return (raw if raw.endswith("\n") else raw + "\n").encode("utf8")
+
+    async def _decode_notebook(self, raw: bytes, path: str):
+        try:
+            return await asyncio.to_thread(_parse_notebook, raw, {})
+        except Exception as e:
+            raise web.HTTPError(400, f"Unreadable Notebook: {path} {e!r}") from e
+
+    def _codec(self, path: str) -> tuple[str, object, object]:
+        """How a document of ``path`` is merged: its kind, encoder and decoder."""
+        if path.endswith(".ipynb"):
+            return (
+                "notebook",
+                lambda nb: self._encode_notebook(nb, path, {}),
+                lambda raw: self._decode_notebook(raw, path),
+            )
+        return "text", _encode_text, lambda raw: _decode_text(raw, path)
+
+    async def work_on_copy(self, path: str) -> str:
+        """A conflict copy of a locked file, next to it; returns its Jupyter path."""
+        info = await self.stat(path, f"No such file: {path}")
+        if info.type == CONTAINER:
+            raise web.HTTPError(400, f"{path} is a folder: only files get a conflict copy")
+        kind, _, decode = self._codec(path)
+        if kind == "text" and not _looks_like_text(path, info):
+            kind = "binary"
+        with http_errors():
+            copy = await self.documents.work_on_copy(await self.cs3_path(path), kind, decode)
+        api = self.api_path(copy)
+        self.emit(data={"action": "copy", "path": api, "source_path": path})
+        return api
+
+    async def merge_copy_back(self, copy_path: str) -> dict:
+        """Merge a conflict copy into its original; the copy goes to the recycle bin."""
+        await self.stat(copy_path, f"No such file: {copy_path}")
+        cs3 = await self.cs3_path(copy_path)
+        with http_errors():
+            origin = await self.documents.copy_origin(cs3)
+            original_api = self.api_path(origin["path"]) if origin else None
+            if original_api is None:
+                original_api = copy_path  # refused below with a clear message
+            _, encode, decode = self._codec(original_api)
+            original, result = await self.documents.merge_copy_back(cs3, encode, decode)
+        api = self.api_path(original)
+        self.emit(data={"action": "save", "path": api})
+        self.emit(data={"action": "delete", "path": copy_path})
+        return {"path": api, "merge": result.to_json() or {"merged": False, "summary": "nothing to merge", "conflicts": []}}
+
+    async def _loaded(self, path: str, info: spr.ResourceInfo, model: dict) -> None:
+        """Remember what the editor was given: the base of its next save's merge."""
+        if model["type"] == "notebook":
+            kind, content = "notebook", await asyncio.to_thread(_plain_copy, model["content"])
+        elif model.get("format") == "text":
+            kind, content = "text", model["content"]
+        else:
+            kind, content = "binary", None
+        await self.documents.loaded(await self.cs3_path(path), info.etag, kind, content)
 
     @contextlib.asynccontextmanager
     async def _explain_refused_write(self, cs3: str, path: str):
@@ -397,8 +537,10 @@ class CS3ContentsManager(AsyncContentsManager):
         if await self.exists(new_path):
             raise web.HTTPError(409, f"File already exists: {new_path}")
         await self.stat(old_path, f"File or directory does not exist: {old_path}")
+        old_cs3, new_cs3 = await self.cs3_path(old_path), await self.cs3_path(new_path)
         with http_errors():
-            await self.client.move(await self.cs3_path(old_path), await self.cs3_path(new_path))
+            await self.client.move(old_cs3, new_cs3)
+        await self.documents.renamed(old_cs3, new_cs3)
 
     async def copy(self, from_path, to_path=None):
         """Copy a file or folder on the storage, streaming (never a whole file in memory)."""

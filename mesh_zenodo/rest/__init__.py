@@ -9,6 +9,7 @@ over the services (see :mod:`.base`). One module per area; :func:`routes` lists 
 ``/mesh-zenodo/zenodo/pulls``           :mod:`.pulls`
 ``/mesh-zenodo/zenodo/provenance``      :mod:`.provenance`
 ``/mesh-zenodo/jobs[/<id>]``            :mod:`.jobs`
+``/mesh-zenodo/documents/...``          :mod:`.documents` (presence, locks, copies)
 ======================================  =======================================
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import jobs, provenance, pulls, session, sharing, spaces, upload, zenodo
+from . import documents, jobs, provenance, pulls, session, sharing, spaces, upload, zenodo
 from .base import access_log
 
 __all__ = ["access_log", "routes"]
@@ -34,5 +35,6 @@ def routes(**services: Any) -> list[tuple[str, type, dict[str, Any]]]:
         *jobs.routes(),
         *sharing.routes(),
         *spaces.routes(),
+        *documents.routes(),
     ]
     return [(pattern, handler, dict(services)) for pattern, handler in table]

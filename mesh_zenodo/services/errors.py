@@ -19,6 +19,10 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
 
+    def details(self) -> dict:
+        """More of the answer's JSON body than the message (none by default)."""
+        return {}
+
     def __str__(self) -> str:
         return self.message
 
