@@ -119,7 +119,7 @@ def main() -> int:
                 started = time.perf_counter()
                 answer = put(ein, ein_base, path, mine)
                 merge_times.append(time.perf_counter() - started)
-                assert answer.get("merge", {}).get("merged"), answer.get("merge")
+                assert answer.get("merge"), "the save did not merge"
 
             plain, merging = statistics.median(plain_times), statistics.median(merge_times)
             size = len(json.dumps(nb)) / (1 << 20)

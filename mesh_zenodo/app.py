@@ -8,12 +8,15 @@ arguments of their routes (:func:`mesh_zenodo.rest.routes`). Nothing else create
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+
 from jupyter_server.extension.application import ExtensionApp
 from jupyter_server.log import log_request
 from traitlets import Instance, default
 
 from . import rest
 from .contents import CS3ContentsManager
+from .contents.manager import MERGE_EVENT, MERGE_EVENT_SCHEMA
 from .cs3.client import CS3Client
 from .services.jobs import JobRegistry
 from .services.pulls import PullService
@@ -21,6 +24,11 @@ from .services.sharing import SharingService
 from .services.spaces import SpaceService
 from .services.zenodo_connection import ZenodoConnection
 from .zenodo.client import ZenodoClient
+
+if find_spec("jupyter_server_ydoc") is not None:  # jupyter-collaboration: live rooms that merge
+    from .rooms import install as install_rooms
+else:
+    install_rooms = None
 
 
 class MeshZenodoApp(ExtensionApp):
@@ -70,6 +78,12 @@ class MeshZenodoApp(ExtensionApp):
     @default("spaces")
     def _default_spaces(self) -> SpaceService:
         return SpaceService(self.cs3, self.sharing.sharing)
+
+    def initialize_settings(self) -> None:
+        if MERGE_EVENT not in self.serverapp.event_logger.schemas.schema_ids:
+            self.serverapp.event_logger.register_event_schema(MERGE_EVENT_SCHEMA)
+        if install_rooms is not None and isinstance(self.serverapp.contents_manager, CS3ContentsManager):
+            install_rooms(self.serverapp)
 
     def initialize_handlers(self) -> None:
         settings = self.serverapp.web_app.settings

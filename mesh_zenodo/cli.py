@@ -302,6 +302,15 @@ def lab(args: argparse.Namespace, jupyter_args: list[str], argv: list[str]) -> i
         workspaces = data_dir / "mesh-zenodo" / "workspaces" / _safe_name(gateway) / _safe_name(args.user)
         workspaces.mkdir(parents=True, exist_ok=True)
         config.LabApp.workspaces_dir = str(workspaces)
+        # live collaboration's state (Y document history, file ids, sessions) per storage
+        # and user, never in the folder Lab was started from
+        collaboration = data_dir / "mesh-zenodo" / "collaboration" / _safe_name(gateway) / _safe_name(args.user)
+        collaboration.mkdir(parents=True, exist_ok=True)
+        config.SQLiteYStore.db_path = str(collaboration / "ystore.db")
+        config.BaseFileIdManager.db_path = str(collaboration / "file_ids.db")
+        config.YDocExtension.session_store_path = str(collaboration / "sessions.json")
+        # file ids are the CS3 resource ids: a live room follows a rename made elsewhere
+        config.FileIdExtension.file_id_manager_class = "mesh_zenodo.fileid.CS3FileIdManager"
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             # containers and CI machines run as root; Jupyter alone would refuse to start
             config.ServerApp.allow_root = True

@@ -57,8 +57,22 @@ def _parse_notebook(raw: bytes, validation_error: dict):
 
 
 def _plain_copy(nb) -> dict:
-    """A plain JSON copy of a notebook (the base must not change with the editor's model)."""
-    return json.loads(json.dumps(nb))
+    """A plain JSON copy of a notebook without Jupyter's ``trusted`` cell flags (the base
+    must not change with the editor's model, and the flags are never stored)."""
+    copy = json.loads(json.dumps(nb))
+    _take_trust(copy)
+    return copy
+
+
+def _take_trust(nb: dict) -> dict:
+    """Remove the ``trusted`` flags Jupyter adds to cells it hands out (the stored file
+    never has them: they would look like an edit to every cell), by cell id."""
+    trust = {}
+    for i, cell in enumerate(nb.get("cells") or []):
+        metadata = cell.get("metadata") if isinstance(cell, dict) else None
+        if isinstance(metadata, dict) and "trusted" in metadata:
+            trust[cell.get("id") or i] = metadata.pop("trusted")
+    return trust
 
 
 async def _encode_text(text: str) -> bytes:
@@ -310,16 +324,16 @@ class CS3ContentsManager(AsyncContentsManager):
         with http_errors():
             async with self._explain_refused_write(cs3, path):
                 if model["type"] == "notebook":
+                    if not isinstance(model["content"], dict):
+                        raise web.HTTPError(400, f"Invalid notebook content for {path}: not a notebook")
                     try:
                         ours = await asyncio.to_thread(nbformat.from_dict, model["content"])
-                        await self._encode_notebook(ours, path, validation_error)  # refuse bad content early
-                    except web.HTTPError:
-                        raise
                     except Exception as e:
                         raise web.HTTPError(400, f"Invalid notebook content for {path}: {e}") from e
+                    trust = _take_trust(ours)
                     result = await self.documents.save(
                         cs3, "notebook", ours,
-                        lambda nb: self._encode_notebook(nb, path, validation_error),
+                        lambda nb: self._encode_notebook(nb, path, validation_error, trust),
                         lambda raw: self._decode_notebook(raw, path),
                     )
                 elif model["type"] == "file":
@@ -365,12 +379,20 @@ class CS3ContentsManager(AsyncContentsManager):
             data["conflict_copy"] = merge["conflict_copy"]
         self.event_logger.emit(schema_id=MERGE_EVENT, data=data)
 
-    async def _encode_notebook(self, nb, path: str, validation_error: dict) -> bytes:
-        nb = await asyncio.to_thread(nbformat.from_dict, nb)
-        self.check_and_sign(nb, path)  # the notary's database belongs to this thread
-        raw = await asyncio.to_thread(
-            nbformat.writes, nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error
-        )
+    async def _encode_notebook(self, nb, path: str, validation_error: dict, trust: dict | None = None) -> bytes:
+        """The bytes of a notebook, signed when every code cell the editor had was trusted."""
+        try:
+            nb = await asyncio.to_thread(nbformat.from_dict, nb)
+            for i, cell in enumerate(nb.get("cells") or []):
+                key = cell.get("id") or i
+                if trust and key in trust:
+                    cell.setdefault("metadata", {})["trusted"] = trust[key]
+            self.check_and_sign(nb, path)  # the notary's database belongs to this thread
+            raw = await asyncio.to_thread(
+                nbformat.writes, nb, version=nbformat.NO_CONVERT, capture_validation_error=validation_error
+            )
+        except Exception as e:
+            raise web.HTTPError(400, f"Invalid notebook content for {path}: {e}") from e
         # as nbformat.write does: the file ends with a newline
         return (raw if raw.endswith("\n") else raw + "\n").encode("utf8")
 

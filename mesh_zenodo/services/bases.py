@@ -13,11 +13,18 @@ holds its own version, not the merged file: that version is remembered too (with
 stored etag, *stale*), so that the editor's next save merges again rather than writing
 over the merged file.
 
-Versions are kept in memory (at most ``max_bytes``; the last :data:`HISTORY` per
-document) and the newest :data:`ON_DISK` on this server's disk, so that a Jupyter restart
-while a browser holds unsaved edits still merges instead of overwriting: one JSON file per
-document under ``directory``, readable only by the user. Binary files keep only their
-etag (their content is never merged, only copied aside).
+Versions are kept compact (the content as JSON bytes, and one hash per cell or line to
+compare them): a large notebook kept as Python objects, many times over, would make every
+garbage collection of the Jupyter server slow. At most :data:`HISTORY` versions per
+document and ``max_bytes`` in all are kept in memory, and the newest :data:`ON_DISK` on
+this server's disk (written a moment after the last change, off the event loop), so that
+a Jupyter restart while a browser holds unsaved edits still merges instead of
+overwriting: one JSON file per document under ``directory``, readable only by the user.
+Binary files keep only their etag (their content is never merged, only copied aside).
+
+A save whose true base was forgotten (more than :data:`HISTORY` versions of the document
+handed out since it was loaded, or the memory limit reached) merges against the closest
+version remembered; see docs/collaboration.md.
 """
 
 from __future__ import annotations
@@ -30,59 +37,92 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from ..merge import CONFLICT_KEY
+
 #: documents remembered on disk (the least recently used are dropped beyond)
 MAX_FILES = 500
 #: versions of one document remembered in memory
 HISTORY = 64
 #: of which on disk
-ON_DISK = 3
+ON_DISK = 2
+#: the id suffix of their version of a conflicting cell (mesh_zenodo.merge)
+THEIRS_SUFFIX = "-theirs"
 
 
-@dataclass
+def fingerprint(kind: str, content: Any) -> frozenset[int]:
+    """One hash per cell (its id and source) or per numbered line: what
+    :func:`choose_base` compares."""
+    if kind == "notebook":
+        cells = content.get("cells", []) if isinstance(content, dict) else []
+        out = set()
+        for i, cell in enumerate(cells):
+            source = cell.get("source", "")
+            source = source if isinstance(source, str) else "".join(source)
+            cell_id = str(cell.get("id") or f"#{i}")
+            flag = ((cell.get("metadata") or {}).get(CONFLICT_KEY) or {}).get("conflict") or {}
+            if flag.get("side") == "theirs" and cell_id.endswith(THEIRS_SUFFIX):
+                # their version of a conflicting cell, kept next to ours by a merge: it
+                # stands for their cell (so a merged document is closest to theirs)
+                cell_id = cell_id[: -len(THEIRS_SUFFIX)]
+            out.add(hash((cell_id, source)))
+        return frozenset(out)
+    seen: dict[str, int] = {}
+    out = set()
+    for line in str(content).splitlines():
+        n = seen[line] = seen.get(line, 0) + 1
+        out.add(hash((line, n)))
+    return frozenset(out)
+
+
+@dataclass(eq=False)
 class Base:
     """A version of a document that an editor of this server may be based on."""
 
     etag: str
     kind: str  # "notebook" | "text" | "binary"
-    content: Any  # nbformat dict, str, or None for binary files
+    blob: bytes | None  # the content as JSON (None: binary)
+    parts: frozenset[int]
     stale: bool = False
-    size: int = 0
 
+    @classmethod
+    def of(cls, etag: str, kind: str, content: Any, stale: bool = False) -> Base:
+        """A version from its content (in a worker thread for large documents)."""
+        if kind == "binary" or content is None:
+            return cls(etag=etag, kind=kind, blob=None, parts=frozenset(), stale=stale)
+        blob = json.dumps(content, separators=(",", ":")).encode()
+        return cls(etag=etag, kind=kind, blob=blob, parts=fingerprint(kind, content), stale=stale)
 
-def _weight(content: Any) -> int:
-    if content is None:
-        return 64
-    if isinstance(content, str):
-        return len(content) + 64
-    return len(json.dumps(content)) + 64
+    @classmethod
+    async def make(cls, etag: str, kind: str, content: Any, stale: bool = False) -> Base:
+        return await asyncio.to_thread(cls.of, etag, kind, content, stale)
 
+    @property
+    def content(self) -> Any:
+        """The content (parsed anew on each call: call it once, off the event loop)."""
+        return None if self.blob is None else json.loads(self.blob)
 
-def _cells(nb: Any) -> dict[str, str]:
-    cells = nb.get("cells", []) if isinstance(nb, dict) else []
-    out = {}
-    for i, cell in enumerate(cells):
-        source = cell.get("source", "")
-        out[str(cell.get("id") or f"#{i}")] = source if isinstance(source, str) else "".join(source)
-    return out
+    @property
+    def size(self) -> int:
+        return 128 + (len(self.blob) if self.blob is not None else 0) + 40 * len(self.parts)
+
+    def same(self, other: Base) -> bool:
+        return self.etag == other.etag and self.stale == other.stale and self.blob == other.blob
 
 
 def distance(kind: str, a: Any, b: Any) -> int:
     """How far apart two versions are: cells (or lines) in one and not the other."""
-    if kind == "notebook":
-        ca, cb = _cells(a), _cells(b)
-        return sum(1 for k in ca.keys() | cb.keys() if ca.get(k) != cb.get(k))
-    la, lb = str(a).splitlines(), str(b).splitlines()
-    return len(set(la) ^ set(lb)) + abs(len(la) - len(lb))
+    return len(fingerprint(kind, a) ^ fingerprint(kind, b))
 
 
 def choose_base(history: list[Base], kind: str, ours: Any) -> Base | None:
     """The remembered version ``ours`` most likely started from (see the module doc)."""
-    candidates = [b for b in history if b.kind == kind and b.content is not None]
+    candidates = [b for b in history if b.kind == kind and b.blob is not None]
     if not candidates:
         return None
+    mine = fingerprint(kind, ours)
     best, best_d = None, None
     for base in candidates:  # oldest first: a tie keeps the older one
-        d = distance(kind, base.content, ours)
+        d = len(base.parts ^ mine)
         if best_d is None or d < best_d:
             best, best_d = base, d
     return best
@@ -91,12 +131,18 @@ def choose_base(history: list[Base], kind: str, ours: Any) -> Base | None:
 class BaseStore:
     """The recent versions of one Jupyter server's documents, by CS3 path."""
 
-    def __init__(self, directory: str | None, max_bytes: int = 64 << 20, namespace: str = "") -> None:
+    def __init__(
+        self, directory: str | None, max_bytes: int = 64 << 20, namespace: str = "", persist_delay: float = 2.0
+    ) -> None:
         self.directory = directory
+        self.persist_delay = persist_delay
         self.namespace = namespace
         self.max_bytes = max_bytes
         self._memory: OrderedDict[str, list[Base]] = OrderedDict()
         self._bytes = 0
+        self._writing: set[str] = set()
+        self._dirty: set[str] = set()
+        self._tasks: set[asyncio.Future] = set()
 
     def _file(self, key: str) -> str | None:
         if not self.directory:
@@ -124,7 +170,7 @@ class BaseStore:
 
     async def add(self, key: str, base: Base) -> None:
         """Remember one more version of ``key`` (the newest)."""
-        versions = [v for v in await self.history(key) if not (v.etag == base.etag and v.content == base.content)]
+        versions = [v for v in await self.history(key) if not v.same(base)]
         versions.append(base)
         self._set(key, versions[-HISTORY:])
         await self._persist(key)
@@ -133,6 +179,7 @@ class BaseStore:
         self._drop(key)
         path = self._file(key)
         if path is not None:
+            await self.flush()
             await asyncio.to_thread(_unlink, path)
 
     async def move(self, old_key: str, new_key: str) -> None:
@@ -144,9 +191,38 @@ class BaseStore:
             await self._persist(new_key)
 
     async def _persist(self, key: str) -> None:
-        path = self._file(key)
-        if path is not None:
-            await asyncio.to_thread(_write, path, key, self._memory.get(key, [])[-ON_DISK:], self.directory)
+        """Write the newest versions of ``key`` to disk, behind the caller's back (one
+        write at a time per document; a burst of saves ends with one more write)."""
+        if self._file(key) is None:
+            return
+        if key in self._writing:
+            self._dirty.add(key)
+            return
+        self._writing.add(key)
+        task = asyncio.ensure_future(self._write_behind(key))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _write_behind(self, key: str) -> None:
+        try:
+            while True:
+                # a burst of loads and saves (autosave, several editors) ends in one write
+                await asyncio.sleep(self.persist_delay)
+                self._dirty.discard(key)
+                path = self._file(key)
+                versions = self._memory.get(key, [])[-ON_DISK:]
+                if path is None or not versions:
+                    return
+                await asyncio.to_thread(_write, path, key, versions, self.directory)
+                if key not in self._dirty:
+                    return
+        finally:
+            self._writing.discard(key)
+
+    async def flush(self) -> None:
+        """Wait for the writes to disk under way (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def _drop(self, key: str) -> None:
         old = self._memory.pop(key, None)
@@ -155,8 +231,6 @@ class BaseStore:
 
     def _set(self, key: str, versions: list[Base]) -> None:
         self._drop(key)
-        for v in versions:
-            v.size = v.size or _weight(v.content)
         self._memory[key] = versions
         self._bytes += sum(v.size for v in versions)
         while self._bytes > self.max_bytes and len(self._memory) > 1:
@@ -175,23 +249,24 @@ def _read(path: str, key: str) -> list[Base]:
     versions = []
     for item in data["versions"]:
         try:
-            versions.append(Base(etag=str(item["etag"]), kind=str(item["kind"]), content=item.get("content"),
-                                 stale=bool(item.get("stale"))))
-        except (KeyError, TypeError):
+            versions.append(Base.of(str(item["etag"]), str(item["kind"]), item.get("content"), bool(item.get("stale"))))
+        except (KeyError, TypeError, AttributeError):
             continue
     return versions
 
 
 def _write(path: str, key: str, versions: list[Base], directory: str) -> None:
     tmp = f"{path}.{os.getpid()}.tmp"
-    data = {"key": key, "versions": [
-        {"etag": v.etag, "kind": v.kind, "content": v.content, "stale": v.stale} for v in versions
-    ]}
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(b'{"key":' + json.dumps(key).encode() + b',"versions":[')
+            for i, v in enumerate(versions):
+                head = {"etag": v.etag, "kind": v.kind, "stale": v.stale}
+                fh.write((b"," if i else b"") + json.dumps(head).encode()[:-1] + b',"content":')
+                fh.write((v.blob if v.blob is not None else b"null") + b"}")
+            fh.write(b"]}")
         os.replace(tmp, path)
     except OSError:
         _unlink(tmp)

@@ -152,7 +152,7 @@ class DocumentService(LoggingConfigurable):
 
     async def loaded(self, cs3: str, etag: str, kind: str, content: Any) -> None:
         """An editor of this server was given ``content`` at ``etag``."""
-        await self.bases.add(cs3, Base(etag=etag, kind=kind, content=None if kind == "binary" else content))
+        await self.bases.add(cs3, await Base.make(etag, kind, None if kind == "binary" else content))
 
     async def renamed(self, old: str, new: str) -> None:
         await self.bases.move(old, new)
@@ -199,12 +199,11 @@ class DocumentService(LoggingConfigurable):
                 base = base or choose_base(history, kind, ours)
             # never loaded here (a blind PUT of a new version): written as sent; the
             # storage keeps the version it replaces
-            if base is not None and (base.etag != info.etag or base.stale) and base.content is not None:
+            if base is not None and (base.etag != info.etag or base.stale) and base.blob is not None:
                 result.theirs_by = self._saved_by(info)
                 theirs = await decode(await self.client.read_bytes(cs3, max_size=self.max_open_size))
                 content, result.merge = await asyncio.to_thread(
-                    _merge, kind, base.content, ours, theirs, self.client.username,
-                    result.theirs_by.get("name", "theirs"),
+                    _merge, kind, base, ours, theirs, self.client.username, result.theirs_by.get("name", "theirs"),
                 )
                 result.merged_content = content
         data = await encode(content)
@@ -215,11 +214,11 @@ class DocumentService(LoggingConfigurable):
         await self._record_saver(cs3, etag, lock_id)
         result.etag = etag
         stored = None if kind == "binary" else content
-        await self.bases.add(cs3, Base(etag=etag, kind=kind, content=stored))
+        await self.bases.add(cs3, await Base.make(etag, kind, stored))
         if kind != "binary" and result.merge is not None and content != ours:
             # the editor (without a live room) still holds ours, not the merged file: its
             # next save must merge with the stored file again
-            await self.bases.add(cs3, Base(etag=etag, kind=kind, content=ours, stale=True))
+            await self.bases.add(cs3, await Base.make(etag, kind, ours, stale=True))
         return result
 
     async def settled(self, cs3: str, etag: str, kind: str, content: Any) -> None:
@@ -395,7 +394,7 @@ class DocumentService(LoggingConfigurable):
         record = {"path": cs3, "etag": info.etag, "kind": kind}
         await self.client.set_arbitrary_metadata(copy, {COPY_OF_KEY: json.dumps(record)})
         if content is not None:
-            await self.bases.add("copy-base:" + copy, Base(etag=info.etag, kind=kind, content=content))
+            await self.bases.add("copy-base:" + copy, await Base.make(info.etag, kind, content))
             await self.loaded(copy, copy_info.etag, kind, content)
         return copy
 
@@ -435,7 +434,8 @@ class DocumentService(LoggingConfigurable):
         return original, result
 
 
-def _merge(kind: str, base: Any, ours: Any, theirs: Any, ours_label: str, theirs_label: str):
+def _merge(kind: str, base: Base, ours: Any, theirs: Any, ours_label: str, theirs_label: str):
+    """The three-way merge (in a worker thread: it parses the base too)."""
     if kind == "notebook":
-        return merge_notebooks(base, ours, theirs, ours_label=ours_label, theirs_label=theirs_label)
-    return merge_text(base, ours, theirs, ours_label=ours_label, theirs_label=theirs_label)
+        return merge_notebooks(base.content, ours, theirs, ours_label=ours_label, theirs_label=theirs_label)
+    return merge_text(base.content, ours, theirs, ours_label=ours_label, theirs_label=theirs_label)
