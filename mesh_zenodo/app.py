@@ -96,6 +96,10 @@ class MeshZenodoApp(ExtensionApp):
         )
 
     async def stop_extension(self) -> None:
+        contents = self.serverapp.contents_manager
+        if isinstance(contents, CS3ContentsManager):
+            # what open documents are based on survives the restart (merges, not overwrites)
+            await contents.documents.bases.flush()
         # first the jobs: cancelled pulls clean up through the CS3 client
         await self.jobs.close()
         await self.zenodo_connection.close()

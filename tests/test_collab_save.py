@@ -335,3 +335,36 @@ def test_exclusive_lock_lets_the_holder_save_and_others_not(labs, shared):
 
     assert call(einstein, "DELETE", f"mesh-zenodo/documents/lock?path={shared['einstein']}/{name}").status_code == 204
     assert save(marie, f"{shared['marie']}/{name}", theirs).status_code == 200
+
+
+def test_a_jupyter_restart_while_the_browser_holds_unsaved_edits_still_merges(labs, shared, mz_storage,
+                                                                               tmp_path_factory):
+    """einstein's browser loaded the notebook, then his Jupyter server restarted; marie
+    saved meanwhile. The browser's save (of its stale copy) merges with marie's work."""
+    name = f"restart-{uuid.uuid4().hex[:6]}.ipynb"
+    path = f"{shared['einstein']}/{name}"
+    tmp = tmp_path_factory.mktemp("einstein-restarting")
+    token = uuid.uuid4().hex
+    lab = start_lab(mz_storage.grpc_addr, "", tmp, user="einstein", token=token)
+    lab.http = requests.Session()
+    lab.http.headers["Authorization"] = f"token {token}"
+    try:
+        assert save(lab, path, notebook("a = 1", "b = 2")).status_code == 201
+        in_browser = load(lab, path)
+        lab.stop()  # as it stops, the server writes down what open documents are based on
+        theirs = load(labs["marie"], f"{shared['marie']}/{name}")
+        theirs["cells"][1]["source"] = "b = 'marie'"
+        assert save(labs["marie"], f"{shared['marie']}/{name}", theirs).status_code == 200
+
+        lab = start_lab(mz_storage.grpc_addr, "", tmp, user="einstein", token=token)
+        lab.http = requests.Session()
+        lab.http.headers["Authorization"] = f"token {token}"
+        in_browser["cells"][0]["source"] = "a = 'einstein'"
+        response = save(lab, path, in_browser)
+
+        assert response.status_code == 200, response.text
+        assert response.json()["merge"]["by"]["user"] == "marie"
+        assert sources(stored(labs, shared, name)) == ["a = 'einstein'", "b = 'marie'"]
+    finally:
+        lab.http.close()
+        lab.stop()

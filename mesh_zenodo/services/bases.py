@@ -220,9 +220,18 @@ class BaseStore:
             self._writing.discard(key)
 
     async def flush(self) -> None:
-        """Wait for the writes to disk under way (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Write now what is waiting to be written (at shutdown, and before a file is
+        removed): cancel the delayed writes and do them."""
+        keys = self._writing | self._dirty
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        self._dirty.clear()
+        for key in keys:
+            path = self._file(key)
+            versions = self._memory.get(key, [])[-ON_DISK:]
+            if path is not None and versions:
+                await asyncio.to_thread(_write, path, key, versions, self.directory)
 
     def _drop(self, key: str) -> None:
         old = self._memory.pop(key, None)
