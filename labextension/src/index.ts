@@ -1,5 +1,6 @@
 import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
+import { collabPlugin } from './collab/plugin';
 import { sciencemeshPlugin, sessionPlugin } from './sciencemesh/plugin';
 import { projectsPlugin, sharingPlugin } from './sharing/plugin';
 import {
@@ -19,6 +20,7 @@ const plugins: JupyterFrontEndPlugin<any>[] = [
   sciencemeshPlugin,
   sharingPlugin,
   projectsPlugin,
+  collabPlugin,
   zenodoJobsPlugin,
   zenodoPlugin,
   publishingPlaceholderPlugin

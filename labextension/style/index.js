@@ -2,3 +2,4 @@ import './base.css';
 import './sciencemesh.css';
 import './zenodo.css';
 import './sharing.css';
+import './collab.css';

@@ -440,7 +440,9 @@ class CS3ContentsManager(AsyncContentsManager):
         api = self.api_path(original)
         self.emit(data={"action": "save", "path": api})
         self.emit(data={"action": "delete", "path": copy_path})
-        return {"path": api, "merge": result.to_json() or {"merged": False, "summary": "nothing to merge", "conflicts": []}}
+        unchanged = {"merged": True, "conflicts": [], "changes": [],
+                     "summary": f"the copy's changes were saved into {posixpath.basename(original)} (it had not changed)"}
+        return {"path": api, "merge": result.to_json() or unchanged}
 
     async def _loaded(self, path: str, info: spr.ResourceInfo, model: dict) -> None:
         """Remember what the editor was given: the base of its next save's merge."""

@@ -23,8 +23,8 @@ overwriting: one JSON file per document under ``directory``, readable only by th
 Binary files keep only their etag (their content is never merged, only copied aside).
 
 A save whose true base was forgotten (more than :data:`HISTORY` versions of the document
-handed out since it was loaded, or the memory limit reached) merges against the closest
-version remembered; see docs/collaboration.md.
+handed out since it was loaded, or the memory limit reached) merges against a version
+chosen among those remembered; see docs/collaboration.md.
 """
 
 from __future__ import annotations
@@ -45,33 +45,23 @@ MAX_FILES = 500
 HISTORY = 64
 #: of which on disk
 ON_DISK = 2
-#: the id suffix of their version of a conflicting cell (mesh_zenodo.merge)
-THEIRS_SUFFIX = "-theirs"
 
 
-def fingerprint(kind: str, content: Any) -> frozenset[int]:
-    """One hash per cell (its id and source) or per numbered line: what
-    :func:`choose_base` compares."""
+def fingerprint(kind: str, content: Any) -> dict[Any, int]:
+    """What :func:`choose_base` compares: for a notebook, each cell id and a hash of its
+    source; for text, each distinct line (hashed) and how often it occurs."""
+    out: dict[Any, int] = {}
     if kind == "notebook":
         cells = content.get("cells", []) if isinstance(content, dict) else []
-        out = set()
         for i, cell in enumerate(cells):
             source = cell.get("source", "")
             source = source if isinstance(source, str) else "".join(source)
-            cell_id = str(cell.get("id") or f"#{i}")
-            flag = ((cell.get("metadata") or {}).get(CONFLICT_KEY) or {}).get("conflict") or {}
-            if flag.get("side") == "theirs" and cell_id.endswith(THEIRS_SUFFIX):
-                # their version of a conflicting cell, kept next to ours by a merge: it
-                # stands for their cell (so a merged document is closest to theirs)
-                cell_id = cell_id[: -len(THEIRS_SUFFIX)]
-            out.add(hash((cell_id, source)))
-        return frozenset(out)
-    seen: dict[str, int] = {}
-    out = set()
+            out[str(cell.get("id") or f"#{i}")] = hash(source)
+        return out
     for line in str(content).splitlines():
-        n = seen[line] = seen.get(line, 0) + 1
-        out.add(hash((line, n)))
-    return frozenset(out)
+        key = hash(line)
+        out[key] = out.get(key, 0) + 1
+    return out
 
 
 @dataclass(eq=False)
@@ -81,14 +71,14 @@ class Base:
     etag: str
     kind: str  # "notebook" | "text" | "binary"
     blob: bytes | None  # the content as JSON (None: binary)
-    parts: frozenset[int]
+    parts: dict[Any, int]
     stale: bool = False
 
     @classmethod
     def of(cls, etag: str, kind: str, content: Any, stale: bool = False) -> Base:
         """A version from its content (in a worker thread for large documents)."""
         if kind == "binary" or content is None:
-            return cls(etag=etag, kind=kind, blob=None, parts=frozenset(), stale=stale)
+            return cls(etag=etag, kind=kind, blob=None, parts={}, stale=stale)
         blob = json.dumps(content, separators=(",", ":")).encode()
         return cls(etag=etag, kind=kind, blob=blob, parts=fingerprint(kind, content), stale=stale)
 
@@ -109,23 +99,96 @@ class Base:
         return self.etag == other.etag and self.stale == other.stale and self.blob == other.blob
 
 
-def distance(kind: str, a: Any, b: Any) -> int:
-    """How far apart two versions are: cells (or lines) in one and not the other."""
-    return len(fingerprint(kind, a) ^ fingerprint(kind, b))
+_ABSENT = object()
 
 
 def choose_base(history: list[Base], kind: str, ours: Any) -> Base | None:
-    """The remembered version ``ours`` most likely started from (see the module doc)."""
+    """The remembered version ``ours`` started from, judged cell by cell (or line by line):
+
+    * ours *saw* a version when it holds a value that version was the first to have (a
+      cell it added or changed): the base is that version or a newer one;
+    * a newer version is *ahead* of ours when ours still holds, for some cell, the value an
+      older version had and this one changed: ours was loaded before that change, and
+      merging with it as base would undo it;
+    * of the versions neither ahead nor older than what ours saw, the newest whose changes
+      ours still holds (:func:`_keeps`) is the base; else the oldest of them: an older base
+      than the true one can only flag a conflict, never lose an edit."""
     candidates = [b for b in history if b.kind == kind and b.blob is not None]
     if not candidates:
         return None
     mine = fingerprint(kind, ours)
-    best, best_d = None, None
-    for base in candidates:  # oldest first: a tie keeps the older one
-        d = len(base.parts ^ mine)
-        if best_d is None or d < best_d:
-            best, best_d = base, d
-    return best
+    older: dict[Any, set] = {}
+    lower, ahead = 0, []
+    for i, base in enumerate(candidates):
+        parts = base.parts
+        keys = older.keys() | parts.keys() | mine.keys()
+        saw = i > 0 and any(
+            mine.get(k, _ABSENT) == parts.get(k, _ABSENT) and parts.get(k, _ABSENT) not in older.get(k, {_ABSENT})
+            for k in keys
+        )
+        if saw:
+            lower = i
+        ahead.append(any(
+            mine.get(k, _ABSENT) in values and mine.get(k, _ABSENT) != parts.get(k, _ABSENT)
+            for k, values in older.items()
+        ))
+        for k in older.keys() | parts.keys():
+            older.setdefault(k, {_ABSENT} if i else set()).add(parts.get(k, _ABSENT))
+    floor = candidates[lower]
+    for i in range(len(candidates) - 1, lower, -1):
+        if not ahead[i] and _keeps(kind, ours, mine, candidates[i], floor):
+            return candidates[i]
+    return floor
+
+
+def _sources(content: Any, side: str | None = None) -> dict[str, str]:
+    """Each cell's source by id (only the cells a merge flagged as ``side``, if given)."""
+    cells = content.get("cells", []) if isinstance(content, dict) else []
+    out = {}
+    for i, cell in enumerate(cells):
+        if side is not None:
+            flag = ((cell.get("metadata") or {}).get(CONFLICT_KEY) or {}).get("conflict") or {}
+            if flag.get("side") != side:
+                continue
+        source = cell.get("source", "")
+        out[str(cell.get("id") or f"#{i}")] = source if isinstance(source, str) else "".join(source)
+    return out
+
+
+def _subsequence(small: str, big: str) -> bool:
+    """Whether ``big`` has every character of ``small``, in order (``big`` only added)."""
+    it = iter(big)
+    return all(ch in it for ch in small)
+
+
+def _keeps(kind: str, ours: Any, mine: dict, base: Base, oldest: Base) -> bool:
+    """Whether ``ours`` was plausibly edited from ``base``: wherever ``base`` changed
+    something since ``oldest`` and ours differs from it, ours still holds all of base's
+    text there (the editor typed on top of it). A change of base's that ours lacks means
+    ours started before it: base is too new."""
+    changed = [
+        k for k in mine.keys() | base.parts.keys()
+        if mine.get(k, _ABSENT) != base.parts.get(k, _ABSENT)
+        and base.parts.get(k, _ABSENT) != oldest.parts.get(k, _ABSENT)
+    ]
+    if not changed:
+        return True
+    if kind == "notebook":
+        a, b = _sources(ours), _sources(base.content)
+        # a merge keeps their version of a conflicting cell next to ours, flagged
+        kept_theirs = set(_sources(ours, side="theirs").values())
+        return all(k in b and (_subsequence(b[k], a.get(k, "")) or b[k] in kept_theirs) for k in changed)
+    ours_counts = fingerprint("text", ours)
+    missing = {k for k in changed if k in base.parts and ours_counts.get(k, 0) < base.parts[k]}
+    if not missing:
+        return True
+    # base's lines that ours lacks: kept if ours has each of them typed on (a line of ours
+    # holding all of its characters, in order)
+    ours_lines = [line for line in str(ours).splitlines() if hash(line) not in base.parts]
+    return all(
+        any(_subsequence(line, candidate) for candidate in ours_lines)
+        for line in str(base.content).splitlines() if hash(line) in missing
+    )
 
 
 class BaseStore:
@@ -143,6 +206,7 @@ class BaseStore:
         self._writing: set[str] = set()
         self._dirty: set[str] = set()
         self._tasks: set[asyncio.Future] = set()
+        self._lock = asyncio.Lock()
 
     def _file(self, key: str) -> str | None:
         if not self.directory:
@@ -152,16 +216,17 @@ class BaseStore:
 
     async def history(self, key: str) -> list[Base]:
         """The remembered versions of ``key``, oldest first."""
+        async with self._lock:
+            return await self._history(key)
+
+    async def _history(self, key: str) -> list[Base]:
         versions = self._memory.get(key)
         if versions is not None:
             self._memory.move_to_end(key)
             return list(versions)
         path = self._file(key)
-        if path is None:
-            return []
-        versions = await asyncio.to_thread(_read, path, key)
-        if versions:
-            self._set(key, versions)
+        versions = await asyncio.to_thread(_read, path, key) if path is not None else []
+        self._set(key, versions)
         return list(versions)
 
     async def latest(self, key: str) -> Base | None:
@@ -170,9 +235,10 @@ class BaseStore:
 
     async def add(self, key: str, base: Base) -> None:
         """Remember one more version of ``key`` (the newest)."""
-        versions = [v for v in await self.history(key) if not v.same(base)]
-        versions.append(base)
-        self._set(key, versions[-HISTORY:])
+        async with self._lock:  # two loads at once must both be remembered
+            versions = [v for v in await self._history(key) if not v.same(base)]
+            versions.append(base)
+            self._set(key, versions[-HISTORY:])
         await self._persist(key)
 
     async def forget(self, key: str) -> None:
@@ -187,7 +253,8 @@ class BaseStore:
         versions = await self.history(old_key)
         if versions:
             await self.forget(old_key)
-            self._set(new_key, versions)
+            async with self._lock:
+                self._set(new_key, versions)
             await self._persist(new_key)
 
     async def _persist(self, key: str) -> None:

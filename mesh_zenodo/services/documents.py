@@ -203,7 +203,7 @@ class DocumentService(LoggingConfigurable):
                 result.theirs_by = self._saved_by(info)
                 theirs = await decode(await self.client.read_bytes(cs3, max_size=self.max_open_size))
                 content, result.merge = await asyncio.to_thread(
-                    _merge, kind, base, ours, theirs, self.client.username, result.theirs_by.get("name", "theirs"),
+                    _merge, kind, base, ours, theirs, self._my_name(), result.theirs_by.get("name", "theirs"),
                 )
                 result.merged_content = content
         data = await encode(content)
@@ -224,6 +224,10 @@ class DocumentService(LoggingConfigurable):
     async def settled(self, cs3: str, etag: str, kind: str, content: Any) -> None:
         """The editor now holds what is stored at ``etag`` (a live room took the merge in)."""
         await self.loaded(cs3, etag, kind, content)
+
+    def _my_name(self) -> str:
+        user = self.client.user
+        return (user.display_name if user is not None else "") or self.client.username
 
     def _saved_by(self, info: spr.ResourceInfo) -> dict[str, str]:
         raw = info.arbitrary_metadata.metadata.get(SAVED_BY_KEY, "")
