@@ -31,10 +31,18 @@ What it reproduces:
   draft deletion (404 when repeated), edit/discard, 415 for non-JSON bodies, both
   validation-error body forms (``errors[].message`` from ``PUT`` metadata checks,
   ``errors[].messages[]`` from publish checks);
+* the InvenioRDM records API zenodo.org runs under the deposit API: drafts
+  (``POST /api/records``, ``…/draft``) saved with their field ``errors`` reported, files
+  registered / uploaded / committed (``md5:`` checksums, 100 files and 50 GB per record),
+  DOI reservation, publication (400 with ``errors[].messages[]`` when invalid), new
+  versions with ``files-import``, the 301 of ``…/versions/latest``; RDM JSON for
+  ``Accept: application/vnd.inveniordm.v1+json``, zenodo.org's own shape otherwise; and
+  the legacy ``newversion`` failing as zenodo.org's does while the next draft holds files;
 * auth: ``Authorization: Bearer`` (and ``?access_token=``); anonymous, bad or
   scope-less tokens get 403 on the deposit API; a bad token gets 401 elsewhere;
 * ``X-RateLimit-Limit/Remaining/Reset`` on every API response, 429 with ``Retry-After``
-  when over the (configurable) per-minute limits; 500 pages without a JSON body.
+  when over the (configurable) per-minute and per-hour limits; 500 pages without a JSON
+  body.
 
 Test control (no auth: keep the stand-in on loopback) under ``/_standin/``:
 
@@ -45,16 +53,22 @@ Test control (no auth: keep the stand-in on loopback) under ``/_standin/``:
   answer), ``"drop_after_bytes": n`` (cut a download after n bytes), ``"rate": bytes/s``
   (slow download), ``"corrupt_at": n`` (flip byte n of a download), ``"ignore_range":
   true`` (answer 200 with the whole file), ``"hold": true`` (keep the request waiting
-  until ``POST /_standin/release``). ``"times": null`` keeps it armed.
-  ``GET`` lists them, ``DELETE`` clears them.
+  until ``POST /_standin/release``). ``"times": null`` keeps it armed; ``"skip": n``
+  lets n matching requests through first; ``"after_handler": true`` lets the request do
+  its work and then replaces (or drops) the answer. ``GET`` lists them, ``DELETE``
+  clears them.
 * ``GET /_standin/requests`` (``DELETE`` clears): the requests seen (method, path, raw
   query, status, Range, how the caller authenticated), never the token itself.
-* ``POST /_standin/config`` ``{"rate_limit": {"guest": n, "authenticated": n, "search": n}}``.
-* ``POST /_standin/reset``: faults, request log and rate-limit windows cleared.
+* ``POST /_standin/config`` ``{"rate_limit": {"guest": n, "authenticated": n, "search": n}}``,
+  ``rate_limit_hour``, ``limits`` (``max_files``, ``max_file_size``, ``quota_size``),
+  ``sandbox``, ``legacy_newversion_quirk``.
+* ``POST /_standin/reset``: faults, request log and rate-limit windows cleared; settings
+  other than the per-minute limits back to the startup values.
 * ``GET /_standin/info``: URL, record ids (seeded and ``--big-record``), tokens' users.
 
 Modules: :mod:`.model` (the in-memory store), :mod:`.seed`, :mod:`.query` (the query
 syntax), :mod:`.serializers` (JSON shapes), :mod:`.common` (errors, auth, paging, file
-streaming), :mod:`.records_api`, :mod:`.deposit_api`, :mod:`.faults` (request log, rate
-limits, faults, ``/_standin/``), :mod:`.app` (assembly), :mod:`.main` (command line).
+streaming), :mod:`.records_api`, :mod:`.deposit_api`, :mod:`.drafts_api` and :mod:`.rdm`
+(the records API and InvenioRDM's checks), :mod:`.faults` (request log, rate limits,
+faults, ``/_standin/``), :mod:`.app` (assembly), :mod:`.main` (command line).
 """

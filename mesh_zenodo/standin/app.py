@@ -7,6 +7,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from .deposit_api import DepositAPI
+from .drafts_api import DraftsAPI
 from .faults import Control, RateLimiter
 from .model import Store
 from .records_api import RecordsAPI
@@ -18,11 +19,12 @@ class StandIn:
         self.control = Control(store, limiter)
         self.records_api = RecordsAPI(store)
         self.deposit_api = DepositAPI(store)
+        self.drafts_api = DraftsAPI(store)
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self.control.middleware], client_max_size=1 << 20)
         app.on_response_prepare.append(self.control.on_prepare)
-        for routes in (self.records_api, self.deposit_api, self.control):
+        for routes in (self.records_api, self.drafts_api, self.deposit_api, self.control):
             routes.add_routes(app.router)
         return app
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import os
 import re
+import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -14,7 +17,7 @@ from aiohttp import web
 
 from mesh_zenodo.zenodo.vocabulary import ANONYMOUS_PAGE_SIZE, AUTHENTICATED_PAGE_SIZE, MAX_RESULT_WINDOW
 
-from .model import INVALID, Store, StoredFile, User
+from .model import INVALID, DiskContent, Store, StoredFile, User
 from .serializers import base_of
 
 if TYPE_CHECKING:
@@ -64,6 +67,29 @@ class Problem(Exception):
 
 def problem(status: int, message: str, errors: list | None = None) -> Problem:
     return Problem(json_error(status, message, errors))
+
+
+async def receive_file(request: web.Request, data_dir: str, short_message: str) -> DiskContent:
+    """The request's body, streamed to the data folder (md5 computed on the way); nothing
+    is kept when it is shorter than its ``Content-Length`` (400 ``short_message``)."""
+    path = os.path.join(data_dir, "blobs", uuid.uuid4().hex)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    digest = hashlib.md5()
+    size = 0
+    loop = asyncio.get_running_loop()
+    try:
+        with open(path, "wb") as out:
+            async for chunk in request.content.iter_chunked(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+                await loop.run_in_executor(None, out.write, chunk)
+    except BaseException:
+        os.unlink(path)
+        raise
+    if size != request.content_length:
+        os.unlink(path)
+        raise problem(400, short_message)
+    return DiskContent(path, size, digest.hexdigest())
 
 
 # ---------------------------------------------------------------------------------------

@@ -4,11 +4,7 @@ actions (publish, newversion, edit, discard), draft files, and buckets
 
 from __future__ import annotations
 
-import asyncio
 import copy
-import hashlib
-import os
-import uuid
 from datetime import date
 from typing import Any
 
@@ -25,8 +21,8 @@ from mesh_zenodo.zenodo.vocabulary import (
     default_license,
 )
 
-from .common import PERMISSION_MESSAGE, PID_MISSING, Routes, problem
-from .model import Bucket, Deposition, DiskContent, StoredFile, User, utcnow
+from .common import PERMISSION_MESSAGE, PID_MISSING, Routes, problem, receive_file
+from .model import Bucket, Deposition, StoredFile, User, utcnow
 from .serializers import base_of, bucket_file_json, deposition_json
 
 
@@ -257,6 +253,22 @@ class DepositAPI(Routes):
         if not dep.submitted:
             raise problem(400, "The deposit must be published to create a new version.")
         draft = self.store.open_draft(dep.conceptrecid)
+        if self.store.legacy_newversion_quirk:
+            # today's zenodo.org: newversion is the records API's new version (which returns
+            # the concept's open next draft, if any) plus its files import, and the import
+            # refuses a draft that has files (zenodo-rdm legacy/resources.py,
+            # invenio-drafts-resources' DraftFilesComponent.import_files)
+            rdm_draft = self.store.open_rdm_draft(dep.conceptrecid)
+            if (draft is not None and draft.bucket.files) or (rdm_draft is not None and rdm_draft.files):
+                raise problem(400, "A validation error occurred.",
+                              [{"field": "files.enabled", "messages": ["Please remove all files first."]}])
+            if rdm_draft is not None:
+                raise problem(400, "A new version is open in the records API "
+                              f"(draft {rdm_draft.id}): publish or delete it first.")
+            latest = self.store.latest_record(dep.conceptrecid)
+            if draft is not None and latest is not None:  # emptied by the user: imported again
+                for f in latest.files:
+                    draft.bucket.files[f.key] = StoredFile(f.key, f.content)
         if draft is None:
             now = utcnow()
             bucket = self.store.new_bucket(dep.owner)
@@ -349,24 +361,8 @@ class DepositAPI(Routes):
             raise problem(400, f"File size limit exceeded: at most {self.store.max_file_size} bytes per file.")
         if key not in bucket.files and len(bucket.files) >= self.store.max_files:
             raise problem(400, f"Too many files: at most {self.store.max_files} files per record.")
-        path = os.path.join(self.store.data_dir, "blobs", uuid.uuid4().hex)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        digest = hashlib.md5()
-        size = 0
-        loop = asyncio.get_running_loop()
-        try:
-            with open(path, "wb") as out:
-                async for chunk in request.content.iter_chunked(1 << 20):
-                    digest.update(chunk)
-                    size += len(chunk)
-                    await loop.run_in_executor(None, out.write, chunk)
-        except BaseException:
-            os.unlink(path)
-            raise
-        if size != request.content_length:
-            os.unlink(path)
-            raise problem(400, "The upload was incomplete (fewer bytes than Content-Length).")
-        stored = StoredFile(key, DiskContent(path, size, digest.hexdigest()))
+        content = await receive_file(request, self.store.data_dir, "The upload was incomplete (fewer bytes than Content-Length).")
+        stored = StoredFile(key, content)
         bucket.files[key] = stored
         return web.json_response(bucket_file_json(bucket, stored, base_of(request)), status=201)
 

@@ -17,8 +17,10 @@ from typing import Any
 
 from aiohttp import web
 
+from mesh_zenodo.zenodo.vocabulary import DOI_PREFIX
+
 from .common import PERMISSION_MESSAGE, PID_MISSING, UNAUTHORIZED_MESSAGE, Problem, auth_kind, html_error, json_error, user_of
-from .model import INVALID, Store
+from .model import INVALID, SANDBOX_DOI_PREFIX, Store
 from .serializers import base_of
 
 log = logging.getLogger("mesh_zenodo.standin")
@@ -44,6 +46,8 @@ class Fault:
     corrupt_at: int | None = None
     ignore_range: bool = False
     hold: bool = False
+    skip: int = 0
+    after_handler: bool = False
     hits: int = 0
 
     def to_json(self) -> dict:
@@ -53,28 +57,44 @@ class Fault:
 FAULT_FIELDS = {
     "path_regex": str, "method": str, "times": int, "status": int, "retry_after": float, "rate_limit_reset": float,
     "body": object, "delay": float, "drop": bool, "drop_after_bytes": int, "rate": float, "corrupt_at": int,
-    "ignore_range": bool, "hold": bool,
+    "ignore_range": bool, "hold": bool, "skip": int, "after_handler": bool,
 }
 
 
+#: documented requests per hour for guests and signed-in users (developers.zenodo.org;
+#: no hourly limit is documented for search)
+RATE_LIMITS_PER_HOUR = {"guest": 2000, "authenticated": 5000, "search": None}
+
+
 class RateLimiter:
-    """Requests per minute per caller, in fixed one-minute windows, for three buckets."""
+    """Requests per caller for three buckets, in fixed windows of a minute (``limits``)
+    and of an hour (``hourly``; ``None`` is no hourly limit)."""
 
-    def __init__(self, guest: int, authenticated: int, search: int) -> None:
+    def __init__(self, guest: int, authenticated: int, search: int, hourly: dict[str, int | None] | None = None) -> None:
         self.limits = {"guest": guest, "authenticated": authenticated, "search": search}
-        self.windows: dict[tuple[str, str], tuple[float, int]] = {}
+        self.hourly: dict[str, int | None] = {"guest": None, "authenticated": None, "search": None, **(hourly or {})}
+        self.startup_hourly = dict(self.hourly)
+        self.windows: dict[tuple[str, str, int], tuple[float, int]] = {}
 
-    def hit(self, bucket: str, who: str) -> tuple[int, int, int, bool]:
-        """``(limit, remaining, reset_epoch, allowed)`` for one more request."""
-        limit = self.limits[bucket]
-        now = time.time()
-        start, count = self.windows.get((bucket, who), (now, 0))
-        if now - start >= 60:
+    def _count(self, bucket: str, who: str, span: int, limit: int, now: float) -> tuple[int, int, int, bool]:
+        start, count = self.windows.get((bucket, who, span), (now, 0))
+        if now - start >= span:
             start, count = now, 0
         count += 1
-        self.windows[(bucket, who)] = (start, count)
-        reset = int(start + 60) + 1
-        return limit, max(0, limit - count), reset, count <= limit
+        self.windows[(bucket, who, span)] = (start, count)
+        return limit, max(0, limit - count), int(start + span) + 1, count <= limit
+
+    def hit(self, bucket: str, who: str) -> tuple[int, int, int, bool]:
+        """``(limit, remaining, reset_epoch, allowed)`` for one more request: the window
+        that refuses it, else the one with the fewest requests left."""
+        now = time.time()
+        windows = [self._count(bucket, who, 60, self.limits[bucket], now)]
+        if self.hourly.get(bucket) is not None:
+            windows.append(self._count(bucket, who, 3600, int(self.hourly[bucket]), now))
+        refused = [w for w in windows if not w[3]]
+        if refused:
+            return max(refused, key=lambda w: w[2])
+        return min(windows, key=lambda w: w[1])
 
 
 #: the endpoints under the search rate limit
@@ -112,6 +132,9 @@ class Control:
             if fault.method and fault.method.upper() != request.method:
                 continue
             if not re.search(fault.path_regex, request.path):
+                continue
+            if fault.skip > 0:  # let this one through: the fault hits a later request
+                fault.skip -= 1
                 continue
             fault.hits += 1
             if fault.times is not None:
@@ -161,31 +184,10 @@ class Control:
                 entry["status"] = None
             if fault.delay:
                 await asyncio.sleep(fault.delay)
-            if fault.drop or (fault.drop_after_bytes is not None and not request.path.endswith("/content")
-                              and "/api/files/" not in request.path):
-                entry["status"] = "dropped"
-                if request.transport is not None:
-                    request.transport.abort()
-                raise ConnectionResetError("dropped by an armed fault")
-            if fault.status:
-                entry["status"] = fault.status
-                headers = dict(rate_headers)
-                if fault.status == 429:
-                    headers["X-RateLimit-Remaining"] = "0"
-                    if fault.rate_limit_reset is not None:
-                        headers["X-RateLimit-Reset"] = str(int(time.time() + fault.rate_limit_reset))
-                if fault.retry_after is not None:
-                    headers["Retry-After"] = str(int(fault.retry_after) if float(fault.retry_after).is_integer() else fault.retry_after)
-                if fault.body is not None:
-                    return web.json_response(fault.body, status=fault.status, headers=headers)
-                if fault.status >= 500:
-                    response = html_error(fault.status)
-                    response.headers.update(headers)
-                    return response
-                message = {429: "Too many requests. Please slow down.", 404: PID_MISSING, 403: PERMISSION_MESSAGE,
-                           401: UNAUTHORIZED_MESSAGE, 409: "The record is being integrated; retry in 5 minutes."}.get(
-                    fault.status, "Injected error.")
-                return json_error(fault.status, message, headers=headers)
+            if not fault.after_handler:
+                answer = self.fault_answer(request, fault, entry, rate_headers)
+                if answer is not None:
+                    return answer
         try:
             response = await handler(request)
         except Problem as p:
@@ -201,8 +203,43 @@ class Control:
         except Exception:
             log.exception("stand-in: internal error")
             response = html_error(500)
+        if fault is not None and fault.after_handler and not response.prepared:
+            # the request did its work; the answer is lost (dropped) or replaced
+            answer = self.fault_answer(request, fault, entry, rate_headers)
+            if answer is not None:
+                return answer
         entry["status"] = entry["status"] or response.status
         return response
+
+    def fault_answer(self, request: web.Request, fault: Fault, entry: dict, rate_headers: dict) -> web.Response | None:
+        """The answer ``fault`` gives instead of the handler's (``None``: the handler's
+        stands); a dropped connection raises."""
+        if fault.drop or (fault.drop_after_bytes is not None and not request.path.endswith("/content")
+                          and "/api/files/" not in request.path):
+            entry["status"] = "dropped"
+            if request.transport is not None:
+                request.transport.abort()
+            raise ConnectionResetError("dropped by an armed fault")
+        if not fault.status:
+            return None
+        entry["status"] = fault.status
+        headers = dict(rate_headers)
+        if fault.status == 429:
+            headers["X-RateLimit-Remaining"] = "0"
+            if fault.rate_limit_reset is not None:
+                headers["X-RateLimit-Reset"] = str(int(time.time() + fault.rate_limit_reset))
+        if fault.retry_after is not None:
+            headers["Retry-After"] = str(int(fault.retry_after) if float(fault.retry_after).is_integer() else fault.retry_after)
+        if fault.body is not None:
+            return web.json_response(fault.body, status=fault.status, headers=headers)
+        if fault.status >= 500:
+            response = html_error(fault.status)
+            response.headers.update(headers)
+            return response
+        message = {429: "Too many requests. Please slow down.", 404: PID_MISSING, 403: PERMISSION_MESSAGE,
+                   401: UNAUTHORIZED_MESSAGE, 409: "The record is being integrated; retry in 5 minutes."}.get(
+            fault.status, "Injected error.")
+        return json_error(fault.status, message, headers=headers)
 
     async def on_prepare(self, request: web.Request, response: web.StreamResponse) -> None:
         for key, value in request.get("rate_headers", {}).items():
@@ -245,13 +282,39 @@ class Control:
         return web.Response(status=204)
 
     async def set_config(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        """``rate_limit`` (per minute), ``rate_limit_hour`` (``null``: none), ``limits``
+        (``max_files``, ``max_file_size``, ``quota_size`` in bytes), ``doi_prefix`` or
+        ``sandbox`` (DOIs ``10.5072/zenodo.<id>``), ``legacy_newversion_quirk``."""
+        try:
+            body = await request.json()
+        except ValueError:
+            return json_error(400, "invalid JSON")
+        unknown = set(body) - {"rate_limit", "rate_limit_hour", "limits", "doi_prefix", "sandbox", "legacy_newversion_quirk"}
+        if unknown:
+            return json_error(400, f"unknown settings: {sorted(unknown)}")
         for name, value in (body.get("rate_limit") or {}).items():
             if name not in self.limiter.limits:
                 return json_error(400, f"unknown rate limit {name!r}")
             self.limiter.limits[name] = int(value)
+        for name, value in (body.get("rate_limit_hour") or {}).items():
+            if name not in self.limiter.hourly:
+                return json_error(400, f"unknown rate limit {name!r}")
+            self.limiter.hourly[name] = None if value is None else int(value)
+        for name, value in (body.get("limits") or {}).items():
+            if name not in ("max_files", "max_file_size", "quota_size"):
+                return json_error(400, f"unknown limit {name!r}")
+            setattr(self.store, name, int(value))
+        if "sandbox" in body:
+            self.store.doi_prefix = SANDBOX_DOI_PREFIX if body["sandbox"] else DOI_PREFIX
+        if "doi_prefix" in body:
+            self.store.doi_prefix = str(body["doi_prefix"])
+        if "legacy_newversion_quirk" in body:
+            self.store.legacy_newversion_quirk = bool(body["legacy_newversion_quirk"])
         self.limiter.windows.clear()
-        return web.json_response({"rate_limit": self.limiter.limits})
+        return web.json_response(self.settings())
+
+    def settings(self) -> dict:
+        return {"rate_limit": self.limiter.limits, "rate_limit_hour": self.limiter.hourly, **self.store.settings()}
 
     async def release(self, request: web.Request) -> web.Response:
         """Let every request held by a ``hold`` fault go on."""
@@ -260,10 +323,14 @@ class Control:
         return web.Response(status=204)
 
     async def reset(self, request: web.Request) -> web.Response:
+        """Release, disarm, forget the log and the windows; the hourly limits, the file
+        limits, the DOI prefix and the quirks back to how the stand-in started."""
         await self.release(request)
         self.faults.clear()
         self.requests.clear()
         self.limiter.windows.clear()
+        self.limiter.hourly = dict(self.limiter.startup_hourly)
+        self.store.restore_settings()
         return web.Response(status=204)
 
     async def info(self, request: web.Request) -> web.Response:
@@ -275,6 +342,7 @@ class Control:
                 "communities": sorted(self.store.communities),
                 "users": sorted({u.username for u in self.store.tokens.values()}),
                 "rate_limit": self.limiter.limits,
+                "settings": self.settings(),
             }
         )
 

@@ -17,8 +17,8 @@ from aiohttp import web
 from mesh_zenodo.zenodo.vocabulary import MAX_FILES_PER_RECORD, RATE_LIMITS_PER_MINUTE
 
 from .app import AccessLogger, StandIn
-from .faults import RateLimiter
-from .model import DEFAULT_TOKENS, FULL_SCOPES, Store
+from .faults import RATE_LIMITS_PER_HOUR, RateLimiter
+from .model import DEFAULT_TOKENS, FULL_SCOPES, SANDBOX_DOI_PREFIX, Store
 from .seed import add_big_record, seed
 
 log = logging.getLogger("mesh_zenodo.standin")
@@ -51,6 +51,18 @@ def _parse_limits(value: str) -> tuple[int, int, int]:
     return parts[0], parts[1], parts[2]
 
 
+def _parse_hourly(value: str) -> dict[str, int | None]:
+    if value.strip().lower() == "off":
+        return {"guest": None, "authenticated": None, "search": None}
+    try:
+        parts = [int(p) for p in value.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected GUEST,AUTHENTICATED[,SEARCH] requests per hour, or off") from None
+    if len(parts) not in (2, 3):
+        raise argparse.ArgumentTypeError("expected GUEST,AUTHENTICATED[,SEARCH] requests per hour, or off")
+    return {"guest": parts[0], "authenticated": parts[1], "search": parts[2] if len(parts) == 3 else None}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mesh-zenodo zenodo-standin",
@@ -74,9 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="add a record of N generated files of SIZE_MIB each (repeatable)",
     )
     parser.add_argument(
-        "--rate-limit", type=_parse_limits, default=RATE_LIMITS_PER_MINUTE, metavar="GUEST,AUTH[,SEARCH]",
+        "--rate-limit", type=_parse_limits, default=None, metavar="GUEST,AUTH[,SEARCH]",
         help=f"requests per minute before 429 (default: {','.join(map(str, RATE_LIMITS_PER_MINUTE))}, as documented "
         "by Zenodo)",
+    )
+    parser.add_argument(
+        "--rate-limit-hour", type=_parse_hourly, default=None, metavar="GUEST,AUTH[,SEARCH]|off",
+        help="requests per hour before 429 (default: 2000,5000 as documented by Zenodo; off when --rate-limit is "
+        "given without it)",
+    )
+    parser.add_argument(
+        "--sandbox", action="store_true", help="mint DOIs as sandbox.zenodo.org does (10.5072/zenodo.<id>)"
     )
     parser.add_argument(
         "--max-files", type=int, default=MAX_FILES_PER_RECORD,
@@ -89,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
 async def serve(args: argparse.Namespace) -> None:
     data = args.data or tempfile.mkdtemp(prefix="zenodo-standin-")
     store = Store(data, max_files=args.max_files)
+    if args.sandbox:
+        store.doi_prefix = SANDBOX_DOI_PREFIX
+        store.remember_settings()
     if not args.no_default_tokens:
         for value, (uid, name, scopes) in DEFAULT_TOKENS.items():
             store.add_token(value, uid, name, scopes)
@@ -108,7 +131,10 @@ async def serve(args: argparse.Namespace) -> None:
     if pending:
         loop = asyncio.get_running_loop()
         await asyncio.gather(*(loop.run_in_executor(None, c.compute_md5) for c in pending))
-    standin = StandIn(store, RateLimiter(*args.rate_limit))
+    hourly = args.rate_limit_hour
+    if hourly is None:
+        hourly = dict(RATE_LIMITS_PER_HOUR) if args.rate_limit is None else {}
+    standin = StandIn(store, RateLimiter(*(args.rate_limit or RATE_LIMITS_PER_MINUTE), hourly=hourly))
     app = standin.app()
     runner = web.AppRunner(app, access_log=log if args.access_log else None, access_log_class=AccessLogger)
     await runner.setup()

@@ -13,6 +13,9 @@ from typing import Any
 
 from mesh_zenodo.zenodo.vocabulary import DEPOSIT_SCOPES, DOI_PREFIX, MAX_FILES_PER_RECORD, MAX_RECORD_BYTES
 
+#: DOIs of the sandbox (DataCite's test prefix) when the stand-in plays sandbox.zenodo.org
+SANDBOX_DOI_PREFIX = "10.5072/zenodo."
+
 # ---------------------------------------------------------------------------------------
 # accounts
 # ---------------------------------------------------------------------------------------
@@ -155,10 +158,11 @@ class Record:
     owner: int
     doi: str = ""
     updated: datetime | None = None
+    concept_doi: str = ""
 
     @property
     def conceptdoi(self) -> str:
-        return f"{DOI_PREFIX}{self.conceptrecid}"
+        return self.concept_doi or f"{DOI_PREFIX}{self.conceptrecid}"
 
 
 @dataclass
@@ -182,6 +186,48 @@ class Deposition:
     editing: bool = False
     deleted: bool = False
     saved_metadata: dict | None = None  # the published metadata while editing
+
+
+@dataclass
+class DraftFile:
+    """A file of a records-API draft: registered (``pending``), its bytes uploaded (still
+    ``pending``), then committed (``completed``)."""
+
+    key: str
+    content: Any = None
+    committed: bool = False
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    created: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    updated: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+
+    @property
+    def status(self) -> str:
+        return "completed" if self.committed else "pending"
+
+    @property
+    def mimetype(self) -> str:
+        return mimetypes.guess_type(self.key)[0] or "application/octet-stream"
+
+
+@dataclass
+class Draft:
+    """A draft of the InvenioRDM records API (``POST /api/records``, ``…/versions``), and,
+    once published, the RDM form of the record it became (``published``)."""
+
+    id: int
+    parent: int  # the concept (parent) id
+    owner: int
+    metadata: dict
+    access: dict
+    files_enabled: bool
+    created: datetime
+    updated: datetime
+    files: dict[str, DraftFile] = field(default_factory=dict)
+    pids: dict = field(default_factory=dict)
+    index: int = 1  # the version's number within its concept
+    revision: int = 1
+    published: bool = False
+    deleted: bool = False
 
 
 # ---------------------------------------------------------------------------------------
@@ -217,11 +263,37 @@ class Store:
         self.tokens: dict[str, User] = {}
         self.seeded: list[int] = []
         self.big_records: list[int] = []
+        # the InvenioRDM records API: drafts (and the RDM form of what they published)
+        self.drafts: dict[int, Draft] = {}
+        #: the concept DOI of each concept, once a version was published
+        self.parent_pids: dict[int, dict] = {}
+        #: bytes per record (all files together), as Zenodo's default quota
+        self.quota_size = MAX_RECORD_BYTES
+        #: ``10.5281/zenodo.`` (zenodo.org) or ``10.5072/zenodo.`` (sandbox-like)
+        self.doi_prefix = DOI_PREFIX
+        #: legacy ``newversion`` as today's zenodo.org: new version + files import, so it
+        #: fails while the concept's next draft exists with files (docs/zenodo-standin.md)
+        self.legacy_newversion_quirk = True
+        self._startup: dict[str, Any] = {}
+        self.remember_settings()
 
     def new_id(self) -> int:
         value = self.next_id
         self.next_id += 1
         return value
+
+    SETTINGS = ("max_files", "max_file_size", "quota_size", "doi_prefix", "legacy_newversion_quirk")
+
+    def remember_settings(self) -> None:
+        """Keep the current limits and switches as the ones :meth:`restore_settings` restores."""
+        self._startup = {name: getattr(self, name) for name in self.SETTINGS}
+
+    def restore_settings(self) -> None:
+        for name, value in self._startup.items():
+            setattr(self, name, value)
+
+    def settings(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.SETTINGS}
 
     def add_token(self, value: str, user_id: int, username: str, scopes) -> None:
         self.tokens[value] = User(user_id, username, tuple(scopes))
@@ -247,8 +319,12 @@ class Store:
             files=files,
             created=created,
             owner=owner,
-            doi=f"{DOI_PREFIX}{recid}",
+            doi=f"{self.doi_prefix}{recid}",
             updated=created,
+        )
+        earlier = self.concepts.get(conceptrecid)
+        record.concept_doi = (
+            self.records[earlier[0]].conceptdoi if earlier else f"{self.doi_prefix}{conceptrecid}"
         )
         self.records[recid] = record
         self.concepts.setdefault(conceptrecid, []).append(recid)
@@ -259,6 +335,17 @@ class Store:
 
     def is_latest(self, record: Record) -> bool:
         return self.versions(record)[-1] == record.recid
+
+    def latest_record(self, conceptrecid: int) -> Record | None:
+        versions = self.concepts.get(conceptrecid)
+        return self.records[versions[-1]] if versions else None
+
+    def open_rdm_draft(self, conceptrecid: int) -> Draft | None:
+        """The records-API draft of the concept's next version, if one is open."""
+        for draft in self.drafts.values():
+            if draft.parent == conceptrecid and not draft.published and not draft.deleted:
+                return draft
+        return None
 
     def open_draft(self, conceptrecid: int) -> Deposition | None:
         for dep in self.depositions.values():

@@ -21,7 +21,7 @@ from mesh_zenodo.zenodo.vocabulary import (
 from .common import PERMISSION_MESSAGE, PID_MISSING, UNAUTHORIZED_MESSAGE, Problem, Routes, problem
 from .model import INVALID, Community, Record, StoredFile, iso
 from .query import QuerySyntaxError, community_doc, evaluate, parse_query, record_doc, strip_html
-from .serializers import base_of, community_json, file_links, record_json, record_rdm_json
+from .serializers import base_of, community_json, draft_json, file_links, record_json, record_rdm_json, wants_rdm
 
 
 class RecordsAPI(Routes):
@@ -114,20 +114,30 @@ class RecordsAPI(Routes):
             }
         )
 
+    def record_body(self, request: web.Request, record: Record) -> dict:
+        """The legacy shape (zenodo.org's answer to ``application/json``), or InvenioRDM's
+        for ``Accept: application/vnd.inveniordm.v1+json``."""
+        base = base_of(request)
+        if not wants_rdm(request):
+            return record_json(self.store, record, base)
+        published = self.store.drafts.get(record.recid)
+        if published is not None and published.published:
+            return draft_json(self.store, published, base)
+        return record_rdm_json(self.store, record, base)
+
     async def record(self, request: web.Request) -> web.Response:
         self.check_bad_token(request)
         record = self.record_or_404(request)
-        return web.json_response(record_json(self.store, record, base_of(request)))
+        return web.json_response(self.record_body(request, record))
 
     async def record_versions(self, request: web.Request) -> web.Response:
         self.check_bad_token(request)
         record = self.record_or_404(request)
         page, size = self.page_args(request)
         versions = [self.store.records[i] for i in reversed(self.store.versions(record)) if i in self.store.records]
-        base = base_of(request)
         return web.json_response(
             {
-                "hits": {"hits": [record_json(self.store, r, base) for r in versions[(page - 1) * size : page * size]],
+                "hits": {"hits": [self.record_body(request, r) for r in versions[(page - 1) * size : page * size]],
                          "total": len(versions)},
                 "links": self.links(request, page, size, len(versions)),
             }

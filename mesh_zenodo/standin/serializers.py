@@ -5,13 +5,15 @@ depositions and bucket objects of the legacy deposit API."""
 from __future__ import annotations
 
 import copy
+import uuid
 from urllib.parse import quote
 
 from aiohttp import web
 
-from mesh_zenodo.zenodo.vocabulary import DOI_PREFIX, RESOURCE_TITLES
+from mesh_zenodo.zenodo.vocabulary import RESOURCE_TITLES
 
-from .model import Bucket, Community, Deposition, Record, Store, StoredFile, iso
+from .model import Bucket, Community, Deposition, Draft, DraftFile, Record, Store, StoredFile, iso
+from .rdm import to_legacy
 
 
 def base_of(request: web.Request) -> str:
@@ -83,8 +85,9 @@ def record_json(store: Store, record: Record, base: str) -> dict:
             "parent_doi": f"https://doi.org/{record.conceptdoi}",
             "badge": f"{base}/badge/doi/{record.doi}.svg",
             "files": f"{base}/api/records/{record.recid}/files",
-            "latest": f"{base}/api/records/{latest}",
-            "latest_html": f"{base}/records/{latest}",
+            # as zenodo.org: the redirect to the latest version, not the latest's own URL
+            "latest": f"{base}/api/records/{record.recid}/versions/latest",
+            "latest_html": f"{base}/records/{record.recid}/latest",
             "versions": f"{base}/api/records/{record.recid}/versions",
         },
     }
@@ -162,7 +165,7 @@ def deposition_json(store: Store, dep: Deposition, base: str) -> dict:
     api = f"{base}/api/deposit/depositions/{dep.id}"
     bucket = f"{base}/api/files/{dep.bucket.id}"
     md = copy.deepcopy(dep.metadata)
-    md["prereserve_doi"] = {"doi": f"{DOI_PREFIX}{dep.id}", "recid": dep.id}
+    md["prereserve_doi"] = {"doi": f"{store.doi_prefix}{dep.id}", "recid": dep.id}
     links = {
         "self": api,
         "html": f"{base}/deposit/{dep.id}",
@@ -208,12 +211,14 @@ def deposition_json(store: Store, dep: Deposition, base: str) -> dict:
     }
     if dep.submitted:
         versions = store.concepts.get(dep.conceptrecid, [dep.id])
-        body.update(doi=f"{DOI_PREFIX}{dep.id}", doi_url=f"https://doi.org/{DOI_PREFIX}{dep.id}",
-                    conceptdoi=f"{DOI_PREFIX}{dep.conceptrecid}")
+        record = store.records.get(dep.id)
+        doi = record.doi if record else f"{store.doi_prefix}{dep.id}"
+        body.update(doi=doi, doi_url=f"https://doi.org/{doi}",
+                    conceptdoi=record.conceptdoi if record else f"{store.doi_prefix}{dep.conceptrecid}")
         links.update(
             record=f"{base}/api/records/{dep.id}",
             record_html=f"{base}/records/{dep.id}",
-            doi=f"https://doi.org/{DOI_PREFIX}{dep.id}",
+            doi=f"https://doi.org/{doi}",
             latest=f"{base}/api/records/{versions[-1]}",
             latest_html=f"{base}/records/{versions[-1]}",
         )
@@ -234,3 +239,174 @@ def bucket_file_json(bucket: Bucket, f: StoredFile, base: str) -> dict:
         "is_head": True,
         "delete_marker": False,
     }
+
+
+# ---------------------------------------------------------------------------------------
+# the InvenioRDM records API (drafts and what they published)
+# ---------------------------------------------------------------------------------------
+
+#: the media type that asks for InvenioRDM's JSON; zenodo.org answers ``application/json``
+#: (and no Accept) with its own "zenodo" serializer (zenodo-rdm ``resources.py``)
+RDM_JSON = "application/vnd.inveniordm.v1+json"
+
+
+def wants_rdm(request: web.Request) -> bool:
+    return RDM_JSON in request.headers.get("Accept", "")
+
+
+def parent_pids(store: Store, parent: int) -> dict:
+    """The concept DOI of ``parent`` once one of its versions was published."""
+    if parent in store.parent_pids:
+        return store.parent_pids[parent]
+    record = store.latest_record(parent)
+    if record is None:
+        return {}
+    return {"doi": {"identifier": record.conceptdoi, "provider": "datacite", "client": "datacite"}}
+
+
+def draft_file_json(draft: Draft, f: DraftFile, base: str, published: bool = False) -> dict:
+    api = f"{base}/api/records/{draft.id}" + ("" if published else "/draft")
+    k = quote(f.key, safe="")
+    body = {
+        "key": f.key,
+        "created": iso(f.created),
+        "updated": iso(f.updated),
+        "status": f.status,
+        "metadata": {},
+        "access": {"hidden": False},
+        "storage_class": "L",
+        "transfer": {"type": "L"},
+        "links": {"self": f"{api}/files/{k}", "content": f"{api}/files/{k}/content"},
+    }
+    if not published:
+        body["links"]["commit"] = f"{api}/files/{k}/commit"
+    if f.committed:  # before the commit the file record has no file: no checksum, no size
+        body.update(checksum=f"md5:{f.content.md5}", size=f.content.size, mimetype=f.mimetype, file_id=f.id,
+                    version_id=f.id, bucket_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"bucket/{draft.id}")))
+    return body
+
+
+def draft_files_json(draft: Draft, base: str) -> dict:
+    return {
+        "enabled": draft.files_enabled,
+        "default_preview": None,
+        "order": [],
+        "entries": [draft_file_json(draft, f, base) for f in draft.files.values()],
+        "links": {"self": f"{base}/api/records/{draft.id}/draft/files"},
+    }
+
+
+def _draft_links(store: Store, draft: Draft, base: str) -> dict:
+    api = f"{base}/api/records/{draft.id}"
+    links = {
+        "reserve_doi": f"{api}/draft/pids/doi",
+        "versions": f"{api}/versions",
+        "communities": f"{api}/communities",
+        "requests": f"{api}/requests",
+        "access_links": f"{api}/access/links",
+    }
+    concept = parent_pids(store, draft.parent).get("doi")
+    if concept:
+        links["parent_doi"] = f"https://doi.org/{concept['identifier']}"
+    if draft.published:
+        doi = draft.pids["doi"]["identifier"]
+        links.update(
+            self=api, self_html=f"{base}/records/{draft.id}", doi=f"https://doi.org/{doi}",
+            self_doi=f"https://doi.org/{doi}", parent=f"{base}/api/records/{draft.parent}",
+            parent_html=f"{base}/records/{draft.parent}", files=f"{api}/files", archive=f"{api}/files-archive",
+            latest=f"{api}/versions/latest", latest_html=f"{base}/records/{draft.id}/latest", draft=f"{api}/draft",
+        )
+    else:
+        links.update(
+            self=f"{api}/draft", self_html=f"{base}/uploads/{draft.id}",
+            preview_html=f"{base}/records/{draft.id}?preview=1", files=f"{api}/draft/files",
+            archive=f"{api}/draft/files-archive", record=api, record_html=f"{base}/records/{draft.id}",
+            publish=f"{api}/draft/actions/publish", review=f"{api}/draft/review",
+        )
+    return links
+
+
+def draft_json(store: Store, draft: Draft, base: str, errors: list | None = None) -> dict:
+    """A draft (or the record it published) in InvenioRDM's JSON (``RDM_JSON``)."""
+    record = store.records.get(draft.id) if draft.published else None
+    entries = {f.key: draft_file_json(draft, f, base, draft.published) for f in draft.files.values()}
+    body = {
+        "id": str(draft.id),
+        "recid": str(draft.id),
+        "created": iso(draft.created),
+        "updated": iso(draft.updated),
+        "revision_id": draft.revision,
+        "is_draft": not draft.published,
+        "is_published": draft.published,
+        "status": "published" if draft.published else ("draft" if draft.index == 1 else "new_version_draft"),
+        "pids": copy.deepcopy(draft.pids),
+        "parent": {
+            "id": str(draft.parent),
+            "access": {"owned_by": {"user": str(draft.owner)}},
+            "communities": {},
+            "pids": copy.deepcopy(parent_pids(store, draft.parent)),
+        },
+        "versions": {
+            "index": draft.index,
+            "is_latest": bool(record and store.is_latest(record)),
+            "is_latest_draft": not draft.published or store.open_rdm_draft(draft.parent) is None,
+        },
+        "metadata": copy.deepcopy(draft.metadata),
+        "access": copy.deepcopy(draft.access),
+        "custom_fields": {},
+        "files": {
+            "enabled": draft.files_enabled,
+            "order": [],
+            "default_preview": None,
+            "count": len(draft.files),
+            "total_bytes": sum(f.content.size for f in draft.files.values() if f.content is not None),
+            "entries": entries,
+        },
+        "media_files": {"enabled": False, "order": [], "count": 0, "total_bytes": 0, "entries": {}},
+        "links": _draft_links(store, draft, base),
+    }
+    if draft.published:
+        body["pids"].setdefault("oai", {"identifier": f"oai:zenodo.org:{draft.id}", "provider": "oai"})
+        body["stats"] = {"this_version": {"views": 0, "downloads": 0}, "all_versions": {"views": 0, "downloads": 0}}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def draft_zenodo_json(store: Store, draft: Draft, base: str) -> dict:
+    """What zenodo.org answers the records API with ``Accept: application/json``: its
+    legacy-like "zenodo" serializer, which drops ``errors`` (zenodo-rdm ``legacy/serializers``)."""
+    record = store.records.get(draft.id) if draft.published else None
+    if record is not None:
+        body = record_json(store, record, base)
+        body["links"] = _draft_links(store, draft, base)
+        return body
+    md = to_legacy(draft.metadata, draft.access)
+    doi = (draft.pids.get("doi") or {}).get("identifier")
+    concept = (parent_pids(store, draft.parent).get("doi") or {}).get("identifier")
+    body = {
+        "created": iso(draft.created),
+        "modified": iso(draft.updated),
+        "updated": iso(draft.updated),
+        "id": draft.id,
+        "recid": str(draft.id),
+        "conceptrecid": str(draft.parent),
+        "title": md.get("title", ""),
+        "metadata": md,
+        "owners": [{"id": str(draft.owner)}],
+        "revision": draft.revision,
+        "status": "draft",
+        "state": "unsubmitted",
+        "submitted": False,
+        "files": [
+            {"id": f.id, "key": f.key, "size": f.content.size, "checksum": f"md5:{f.content.md5}",
+             "links": {"self": f"{base}/api/records/{draft.id}/draft/files/{quote(f.key, safe='')}/content"}}
+            for f in draft.files.values() if f.committed
+        ],
+        "links": _draft_links(store, draft, base),
+    }
+    if doi:
+        body.update(doi=doi, doi_url=f"https://doi.org/{doi}")
+    if concept:
+        body["conceptdoi"] = concept
+    return body

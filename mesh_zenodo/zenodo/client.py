@@ -21,7 +21,6 @@ import asyncio
 import base64
 import binascii
 import email.utils
-import hashlib
 import json
 import random
 import re
@@ -38,7 +37,7 @@ from traitlets.config import LoggingConfigurable
 
 from .. import __version__
 from . import errors
-
+from .drafts import DraftsMixin, check_key, hashing_body
 from .vocabulary import (
     ANONYMOUS_PAGE_SIZE,
     AUTHENTICATED_PAGE_SIZE,
@@ -230,8 +229,9 @@ class FileStream:
             )
 
 
-class ZenodoClient(LoggingConfigurable):
-    """A connection to one Zenodo (or InvenioRDM) server, with or without a token."""
+class ZenodoClient(DraftsMixin, LoggingConfigurable):
+    """A connection to one Zenodo (or InvenioRDM) server, with or without a token. The
+    records API (drafts, versions) is :class:`~mesh_zenodo.zenodo.drafts.DraftsMixin`."""
 
     base_url = Unicode(
         ZENODO_URL,
@@ -278,6 +278,7 @@ class ZenodoClient(LoggingConfigurable):
         self._token = token or None
         self._session: aiohttp.ClientSession | None = None
         self._host = urlsplit(self.base_url).netloc
+        self._records_api: bool | None = None
 
     def __repr__(self) -> str:  # never the token
         auth = "token" if self._token else "anonymous"
@@ -296,6 +297,14 @@ class ZenodoClient(LoggingConfigurable):
         return AUTHENTICATED_PAGE_SIZE if self._token else ANONYMOUS_PAGE_SIZE
 
     # ------------------------------------------------------------------ plumbing
+
+    @staticmethod
+    def _rid(value: int | str) -> str:
+        return _record_id(value)
+
+    @staticmethod
+    def _stored_md5(checksum: str | None) -> str | None:
+        return checksum_md5(checksum)
 
     def _scrub(self, text: str) -> str:
         """``text`` with the token replaced (in case a server echoed it)."""
@@ -662,9 +671,10 @@ class ZenodoClient(LoggingConfigurable):
         """202 with ``state: "done"``, ``doi``, ``record_id``, ``links.record_html``."""
         return await self._action(deposition_id, "publish", "publishing")
 
-    async def new_version(self, deposition_id: int | str) -> dict:
-        """Open (or reuse) the next version's draft; returns that draft, read from
-        ``links.latest_draft`` (whatever the server put in the answer's body)."""
+    async def new_deposition_version(self, deposition_id: int | str) -> dict:
+        """Legacy ``newversion``: the next version's draft with the files imported, read
+        from ``links.latest_draft``. zenodo.org refuses it (400 ``files.enabled``) while
+        that draft is open with files: prefer :meth:`new_version` and :meth:`import_files`."""
         answer = await self._action(deposition_id, "newversion", "opening a new version of")
         latest = (answer.get("links") or {}).get("latest_draft")
         if latest:
@@ -684,26 +694,8 @@ class ZenodoClient(LoggingConfigurable):
         """Stream a file to ``PUT {bucket}/{key}`` (201). ``body`` is bytes or a callable
         returning a fresh async iterable of chunks (so a 429 can be retried). The md5 of
         the bytes sent is compared with the ``checksum`` Zenodo answers."""
-        if "/" in key or key in ("", ".", ".."):
-            raise errors.BadRequest(f"invalid file name for Zenodo: {key!r}")
-        url = bucket_url.rstrip("/") + "/" + quote(key, safe="")
-        digest: dict[str, Any] = {}
-
-        def fresh() -> AsyncIterable[bytes]:
-            md5 = hashlib.md5()
-            digest["md5"] = md5
-            source = body
-
-            async def chunks() -> AsyncIterator[bytes]:
-                if isinstance(source, (bytes, bytearray)):
-                    md5.update(source)
-                    yield bytes(source)
-                    return
-                async for chunk in source():
-                    md5.update(chunk)
-                    yield chunk
-
-            return chunks()
+        url = bucket_url.rstrip("/") + "/" + quote(check_key(key), safe="")
+        fresh, digest = hashing_body(body)
 
         extra = {"Content-Type": "application/octet-stream", "Content-Length": str(size)}
         result = await self._json(

@@ -61,7 +61,11 @@ class BadRequest(ZenodoError):
 
 
 class ValidationError(BadRequest):
-    """Deposition metadata Zenodo will not accept; ``errors`` names the fields."""
+    """Deposition metadata Zenodo will not accept; ``errors`` names the fields. A draft
+    save of the records API (:meth:`~.drafts.DraftsMixin.update_draft`) keeps the valid
+    parts: the draft as saved is ``draft``."""
+
+    draft: dict[str, Any] | None = None
 
 
 class InvalidBaseURL(BadRequest):
