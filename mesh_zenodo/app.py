@@ -19,6 +19,7 @@ from .contents import CS3ContentsManager
 from .contents.manager import MERGE_EVENT, MERGE_EVENT_SCHEMA
 from .cs3.client import CS3Client
 from .services.jobs import JobRegistry
+from .services.publishing import PublishService
 from .services.pulls import PullService
 from .services.sharing import SharingService
 from .services.spaces import SpaceService
@@ -39,7 +40,9 @@ class MeshZenodoApp(ExtensionApp):
 
     # c.CS3Client.*, c.CS3ContentsManager.*, c.ZenodoClient.*, c.ZenodoConnection.*,
     # c.PullService.* (listed by --help-all)
-    classes = [*ExtensionApp.classes, CS3Client, CS3ContentsManager, ZenodoClient, ZenodoConnection, PullService]
+    classes = [
+        *ExtensionApp.classes, CS3Client, CS3ContentsManager, ZenodoClient, ZenodoConnection, PullService, PublishService,
+    ]
 
     cs3 = Instance(CS3Client, help="The CS3 connection of the REST API (the contents manager's, on CS3).")
     zenodo_connection = Instance(ZenodoConnection, help="The signed-in Zenodo account of this server.")
@@ -47,6 +50,7 @@ class MeshZenodoApp(ExtensionApp):
     pulls = Instance(PullService, help="Pulls Zenodo records into the storage.")
     sharing = Instance(SharingService, help="Shares, shares with me and grantee search on the CS3 storage.")
     spaces = Instance(SpaceService, help="Project spaces, their members and quota.")
+    publishing = Instance(PublishService, help="Publishes folders of the storage to Zenodo.")
 
     @default("cs3")
     def _default_cs3(self) -> CS3Client:
@@ -71,6 +75,10 @@ class MeshZenodoApp(ExtensionApp):
     def _default_pulls(self) -> PullService:
         return PullService(parent=self, log=self.log, jobs=self.jobs)
 
+    @default("publishing")
+    def _default_publishing(self) -> PublishService:
+        return PublishService(parent=self, log=self.log, jobs=self.jobs)
+
     @default("sharing")
     def _default_sharing(self) -> SharingService:
         return SharingService(self.cs3)
@@ -91,7 +99,7 @@ class MeshZenodoApp(ExtensionApp):
         self.handlers.extend(
             rest.routes(
                 cs3=self.cs3, connection=self.zenodo_connection, jobs=self.jobs, pulls=self.pulls, sharing=self.sharing,
-                spaces=self.spaces,
+                spaces=self.spaces, publishing=self.publishing,
             )
         )
 

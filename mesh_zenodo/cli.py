@@ -7,6 +7,7 @@
   here with one line; an unreachable gateway is a warning.
 * ``mesh-zenodo storage --root DIR [--grpc HOST:PORT] [--http HOST:PORT] [--users FILE]``:
   the embedded CS3 storage alone.
+* ``mesh-zenodo publish`` / ``mesh-zenodo pull``: Zenodo from scripts (:mod:`.zenodo_cli`).
 
 Passwords never travel on the command line (where ``ps`` shows them), in a logged
 traitlets ``Config``, or in the environment of the server and its kernels: a password
@@ -338,6 +339,10 @@ def main(argv: list[str] | None = None) -> int:
         from .standin.main import main as standin_main
 
         return standin_main(argv[1:])
+    if argv[:1] in (["publish"], ["pull"]):
+        from .zenodo_cli import main as zenodo_main
+
+        return zenodo_main(argv)
 
     parser = argparse.ArgumentParser(
         prog="mesh-zenodo", description="JupyterLab on ScienceMesh (CS3/Reva) storage, with Zenodo."
@@ -346,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("storage", help="run the embedded CS3 storage (see `mesh-zenodo storage --help`)")
     commands.add_parser("zenodo-standin", help="a local Zenodo for tests and offline demos (see `--help`)")
+    commands.add_parser("publish", help="publish a folder of the storage to Zenodo (see `mesh-zenodo publish --help`)")
+    commands.add_parser("pull", help="pull a Zenodo record into a folder of the storage (see `--help`)")
     lab_parser = commands.add_parser(
         "lab", help="Jupyter Lab on a CS3 storage; other arguments go to Jupyter (e.g. --port 8888)"
     )

@@ -7,6 +7,7 @@ over the services (see :mod:`.base`). One module per area; :func:`routes` lists 
 ``/files/<path>`` (Jupyter's route)     :mod:`.files` (the contents manager's)
 ``/mesh-zenodo/zenodo/...``             :mod:`.zenodo` (sign in, search, details)
 ``/mesh-zenodo/zenodo/pulls``           :mod:`.pulls`
+``/mesh-zenodo/zenodo/publish...``      :mod:`.publishing`
 ``/mesh-zenodo/zenodo/provenance``      :mod:`.provenance`
 ``/mesh-zenodo/jobs[/<id>]``            :mod:`.jobs`
 ``/mesh-zenodo/documents/...``          :mod:`.documents` (presence, locks, copies)
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import documents, jobs, provenance, pulls, session, sharing, spaces, upload, zenodo
+from . import documents, jobs, provenance, publishing, pulls, session, sharing, spaces, upload, zenodo
 from .base import access_log
 
 __all__ = ["access_log", "routes"]
@@ -31,6 +32,7 @@ def routes(**services: Any) -> list[tuple[str, type, dict[str, Any]]]:
         (r"/mesh-zenodo/upload/(?P<path>.+)", upload.UploadHandler),
         *zenodo.routes(),
         *pulls.routes(),
+        *publishing.routes(),
         *provenance.routes(),
         *jobs.routes(),
         *sharing.routes(),

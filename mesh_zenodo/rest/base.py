@@ -30,6 +30,7 @@ from ..services.jobs import JobRegistry
 from ..services.pulls import PullService
 from ..services.sharing import SharingService
 from ..services.spaces import SpaceService
+from ..services.publishing import PublishService
 from ..services.zenodo_connection import ZenodoConnection
 
 #: plain ASCII numbers, bounded (``int()`` alone accepts "٣", "1_000" and 4,000 digits)
@@ -55,6 +56,7 @@ class MeshHandler(ExtensionHandlerMixin, APIHandler):
         pulls: PullService | None = None,
         sharing: SharingService | None = None,
         spaces: SpaceService | None = None,
+        publishing: PublishService | None = None,
         **kwargs: Any,
     ) -> None:
         super().initialize(name, **kwargs)
@@ -64,6 +66,7 @@ class MeshHandler(ExtensionHandlerMixin, APIHandler):
         self.pulls = pulls
         self.sharing = sharing
         self.spaces = spaces
+        self.publishing = publishing
 
     # ------------------------------------------------------------------ answers
 

@@ -200,6 +200,9 @@ class JobRegistry:
                 self.log.exception("mesh-zenodo: %s job %s failed", job.kind, job.id)
                 message = f"internal error ({type(err).__name__}); see the server log"
             job.error = {"message": message, "reason": type(err).__name__}
+            details = err.details() if callable(getattr(err, "details", None)) else {}
+            if isinstance(details, dict):
+                job.error.update({k: v for k, v in details.items() if k not in job.error})
             for item in job.items:
                 if item.state not in ITEM_FINAL:
                     item.finish(FAILED, message)
