@@ -268,3 +268,68 @@ def test_cli_publishes_with_json_output(mz_storage, mz_standin, tmp_path, mz_raw
 
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
     assert again.returncode == 2 and out["record_id"] in again.stderr and "--new-version" in again.stderr
+
+
+async def test_an_interrupted_publication_continues_the_same_draft(mz_fetch, mz_standin):
+    """Stopped half-way (as by a restart: the job is cancelled while a file is on its way),
+    running it again continues the same draft: one deposit, files already there skipped."""
+    await sign_in(mz_fetch, mz_standin)
+    name = f"resume-{uuid.uuid4().hex[:6]}"
+    await make_folder(mz_fetch, name, {"a.txt": b"first file", "b.bin": os.urandom(200_000)})
+    mz_standin.arm(path_regex=r".*/draft/files/b\.bin/content$", method="PUT", hold=True)
+    response = await mz_fetch("mesh-zenodo", "zenodo", "publications", method="POST",
+                              body=json.dumps({"path": name, "metadata": METADATA, "publish": True}))
+    job = json.loads(response.body)["job"]
+    await wait_job(mz_fetch, job["id"], until=lambda j: any(
+        r.get("status") == "held" for r in mz_standin.requests(r"/b\.bin/content$")))
+    await mz_fetch("mesh-zenodo", "jobs", job["id"], method="DELETE")
+    mz_standin.release()
+    stopped = await wait_job(mz_fetch, job["id"])
+    assert stopped["state"] == "cancelled"
+    drafts_before = [r for r in mz_standin.requests(r"^/api/records$") if r["method"] == "POST"]
+
+    again = await publish(mz_fetch, path=name, metadata=METADATA, publish=True)
+
+    assert again["state"] == "done", again
+    assert again["result"]["record_id"] == stopped["result"]["record_id"]
+    assert [r for r in mz_standin.requests(r"^/api/records$") if r["method"] == "POST"] == drafts_before
+    assert sorted(record_files(mz_standin, again["result"]["record_id"])) == ["a.txt", "b.bin", "manifest.json"]
+    assert len([r for r in mz_standin.requests(r"/a\.txt/content$") if r["method"] == "PUT"]) == 1
+    assert {i["id"]: i["state"] for i in again["items"]}["a.txt"] == "skipped"
+
+
+async def test_a_429_and_a_500_half_way_are_waited_out(mz_fetch, mz_standin):
+    await sign_in(mz_fetch, mz_standin)
+    name = f"flaky-{uuid.uuid4().hex[:6]}"
+    await make_folder(mz_fetch, name, {"one.txt": b"1" * 1000, "two.txt": b"2" * 1000})
+    mz_standin.arm(path_regex=r".*/draft/files/one\.txt/content$", method="PUT", status=429, retry_after=1)
+    mz_standin.arm(path_regex=r".*/draft/files/two\.txt/commit$", method="POST", status=500)
+    job = await publish(mz_fetch, path=name, metadata=METADATA, publish=True)
+    assert job["state"] == "done", job
+    files = record_files(mz_standin, job["result"]["record_id"])
+    assert files["one.txt"] == b"1" * 1000 and files["two.txt"] == b"2" * 1000
+    assert any(r["status"] == 429 for r in mz_standin.requests(r"/one\.txt/content$"))
+
+
+async def test_the_form_is_prefilled_from_citation_cff_and_codemeta(mz_fetch, mz_standin):
+    cff = (b"cff-version: 1.2.0\ntitle: Shower simulation\nauthors:\n  - family-names: Curie\n"
+           b"    given-names: Marie\n    orcid: https://orcid.org/0000-0002-1825-0097\nlicense: MIT\nversion: 2.1\n")
+    await make_folder(mz_fetch, "with-cff", {"CITATION.cff": cff, "run.py": b"print(1)\n"})
+    response = await mz_fetch("mesh-zenodo", "zenodo", "publish", params={"path": "with-cff"})
+    prepared = json.loads(response.body)
+    assert prepared["prefill_source"] == "CITATION.cff"
+    assert prepared["prefill"]["title"] == "Shower simulation" and prepared["prefill"]["version"] == "2.1"
+    assert prepared["prefill"]["creators"][0]["name"] == "Curie, Marie"
+    assert prepared["prefill"]["creators"][0]["orcid"] == "0000-0002-1825-0097"
+    assert {f["path"] for f in prepared["files"]} == {"CITATION.cff", "run.py"} and prepared["previous"] is None
+
+    codemeta = {"@context": "https://doi.org/10.5063/schema/codemeta-2.0", "name": "detector-sim",
+                "author": [{"@type": "Person", "givenName": "Richard", "familyName": "Feynman"}],
+                "license": "https://spdx.org/licenses/Apache-2.0", "version": "0.3",
+                "codeRepository": "https://github.com/example/detector-sim"}
+    await make_folder(mz_fetch, "with-codemeta", {"codemeta.json": json.dumps(codemeta).encode()})
+    prepared = json.loads((await mz_fetch("mesh-zenodo", "zenodo", "publish", params={"path": "with-codemeta"})).body)
+    assert prepared["prefill_source"] == "codemeta.json"
+    assert prepared["prefill"]["title"] == "detector-sim" and prepared["prefill"]["license"] == "apache-2.0"
+    assert prepared["prefill"]["creators"][0]["name"] == "Feynman, Richard"
+    assert prepared["prefill"]["related_identifiers"][0]["identifier"] == "https://github.com/example/detector-sim"

@@ -106,7 +106,7 @@ class ResumeHandler(PublishingHandler):
     async def post(self, job_id: str) -> None:
         found = next((p for p in self.publishing.interrupted() if p.get("job") == job_id), None)
         if found is None:
-            raise web.HTTPError(404, f"no interrupted publication {job_id}")
+            raise web.HTTPError(404, f"no interrupted publication {job_id[:64]!r}")
         request = dict(found["request"])
         body = {
             "path": request["display"], "metadata": request["metadata"], "files": request.get("selection"),
@@ -132,7 +132,7 @@ def routes() -> list[tuple[str, type]]:
     return [
         (r"/mesh-zenodo/zenodo/publish", PrepareHandler),
         (r"/mesh-zenodo/zenodo/publications", PublicationsHandler),
-        (r"/mesh-zenodo/zenodo/publications/(?P<job_id>[0-9a-f]{32})/resume", ResumeHandler),
+        (r"/mesh-zenodo/zenodo/publications/(?P<job_id>[^/]+)/resume", ResumeHandler),
         (r"/mesh-zenodo/zenodo/metadata/check", CheckHandler),
     ]
 
