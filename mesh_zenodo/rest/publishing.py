@@ -1,9 +1,10 @@
 """Publishing folders to Zenodo (the work: :class:`~mesh_zenodo.services.publishing.PublishService`).
 
 ==================================================  ==============================================
-``GET /mesh-zenodo/zenodo/publish?path=``              what the Publish form starts from: ``{files,
+``GET /mesh-zenodo/zenodo/publish?path=[&brief=1]``    what the Publish form starts from: ``{files,
                                                        hidden_files, prefill, prefill_source,
-                                                       previous, publishing}``
+                                                       previous, publishing}`` (brief: only
+                                                       the last two, without listing the folder)
 ``POST /mesh-zenodo/zenodo/publications``              ``{path, metadata, files?, publish, new_version,
                                                        cite_doi, include_hidden}`` → 202 ``{job}``;
                                                        400 ``{message, errors: [{field, messages}]}``
@@ -78,7 +79,7 @@ class PrepareHandler(PublishingHandler):
         cm = self.cs3_contents("publishing to Zenodo")
         folder = await cm.cs3_path(path)
         with http_errors():
-            self.send(await self.publishing.prepare(cm.client, folder))
+            self.send(await self.publishing.prepare(cm.client, folder, brief=self.bool_argument("brief")))
 
 
 class PublicationsHandler(PublishingHandler):

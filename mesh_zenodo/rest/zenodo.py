@@ -166,8 +166,9 @@ class CommunityHandler(ZenodoHandler):
 
 
 class VocabularyHandler(ZenodoHandler):
-    """``GET`` → ``{resource_types: [{id, title}], record_sorts, community_sorts}``: the
-    choices the search form offers, from the one Zenodo vocabulary."""
+    """``GET`` → ``{resource_types: [{id, title}], record_sorts, community_sorts,
+    upload_types, publication_types, image_types, access_rights, licenses: [{id, title,
+    url}]}``: the choices the search and publish forms offer, from the one Zenodo vocabulary."""
 
     @web.authenticated
     @authorized
@@ -177,6 +178,11 @@ class VocabularyHandler(ZenodoHandler):
                 "resource_types": records.RESOURCE_TYPES,
                 "record_sorts": list(vocabulary.RECORD_SORTS),
                 "community_sorts": list(vocabulary.COMMUNITY_SORTS),
+                "upload_types": list(vocabulary.UPLOAD_TYPES),
+                "publication_types": list(vocabulary.PUBLICATION_TYPES),
+                "image_types": list(vocabulary.IMAGE_TYPES),
+                "access_rights": list(vocabulary.ACCESS_RIGHTS),
+                "licenses": [{"id": k, "title": t, "url": u} for k, (t, u) in vocabulary.LICENSES.items()],
             }
         )
 

@@ -81,6 +81,12 @@ class AlreadyPublished(ServiceError):
         return {"previous": self.previous}
 
 
+class Forbidden(ServiceError):
+    """The user may read the folder but not note a publication on it."""
+
+    http_status = 403
+
+
 class SnapshotChanged(ServiceError):
     """A file changed while it was being published."""
 
@@ -256,19 +262,23 @@ class PublishService(LoggingConfigurable):
                     mtime=child.mtime.seconds + child.mtime.nanos / 1e9, md5=checksum or None,
                 ))
 
-    async def prepare(self, cs3: CS3Client, folder: str) -> dict[str, Any]:
+    async def prepare(self, cs3: CS3Client, folder: str, *, brief: bool = False) -> dict[str, Any]:
         """What the Publish form starts from: the files, metadata prefilled from the
         folder's ``.zenodo.json`` / ``CITATION.cff`` / ``codemeta.json`` (or its previous
-        publication), and where it was published before."""
-        files = await self.snapshot(cs3, folder, include_hidden=True)
+        publication), and where it was published before (only that when ``brief``)."""
+        previous, publishing = await self.previous(cs3, folder)
+        if brief:
+            return {"previous": previous, "publishing": publishing}
+        files: list[SnapshotFile] = []
+        await self._walk(cs3, folder, "", True, files)
         sources: dict[str, str] = {}
         for f in files:
             if f.rel in (".zenodo.json", "CITATION.cff", "codemeta.json") and f.size < (1 << 20):
                 sources[f.rel] = (await cs3.read_bytes(f.path, max_size=1 << 20)).decode("utf-8", "replace")
         prefill, source = md.prefill(sources) if sources else ({}, None)
-        previous, publishing = await self.previous(cs3, folder)
         if not prefill and previous and isinstance(previous.get("metadata"), dict):
             prefill, source = previous["metadata"], "previous publication"
+        files.sort(key=lambda f: f.rel)
         visible = [f for f in files if not any(p.startswith(".") for p in f.rel.split("/"))]
         return {
             "files": [{"path": f.rel, "size": f.size} for f in visible],
@@ -286,6 +296,12 @@ class PublishService(LoggingConfigurable):
         Raises :class:`~.metadata.MetadataInvalid` (field errors), :class:`AlreadyPublished`,
         InvalidRequest (folder, layout), or the storage's and Zenodo's errors."""
         request.metadata = md.normalized(request.metadata)
+        info = await cs3.stat(request.folder)
+        if not info.permission_set.initiate_file_upload:
+            raise Forbidden(
+                f"/{request.display} is shared with you read-only: publishing notes the record on the folder, "
+                "which needs edit access (copy the folder into your own files to publish it)"
+            )
         previous, publishing = await self.previous(cs3, request.folder)
         if previous and not request.new_version and not (publishing and previous.get("state") == "draft"):
             raise AlreadyPublished(
@@ -337,10 +353,14 @@ class PublishService(LoggingConfigurable):
         out = []
         with contextlib.suppress(OSError):
             for entry in os.scandir(self.state_dir):
-                if entry.name.endswith(".json") and self.jobs.get(entry.name[:-5]) is None:
+                if entry.name.endswith(".json") and entry.is_file() and self.jobs.get(entry.name[:-5]) is None:
                     with contextlib.suppress(OSError, ValueError):
                         with open(entry.path, encoding="utf-8") as fh:
-                            out.append(json.load(fh))
+                            note = json.load(fh)
+                        if isinstance(note, dict) and isinstance(note.get("job"), str) and isinstance(
+                            note.get("request"), dict
+                        ):
+                            out.append(note)
         return out
 
     def forget_interrupted(self, job_id: str) -> None:
@@ -538,7 +558,7 @@ class PublishService(LoggingConfigurable):
     # ------------------------------------------------------------------ zips across resumes
 
     def _zip_file(self, draft_id: str) -> str:
-        return os.path.join(self.state_dir, f"zips-{hashlib.sha256(draft_id.encode()).hexdigest()[:16]}.json")
+        return os.path.join(self.state_dir, "zips", f"{hashlib.sha256(draft_id.encode()).hexdigest()[:16]}.json")
 
     def _zip_md5(self, draft_id: str, upload: Upload) -> str | None:
         try:
@@ -551,7 +571,7 @@ class PublishService(LoggingConfigurable):
     def _remember_zip(self, draft_id: str, upload: Upload) -> None:
         path = self._zip_file(draft_id)
         with contextlib.suppress(OSError, ValueError):
-            os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
             known = {}
             if os.path.exists(path):
                 with open(path, encoding="utf-8") as fh:
