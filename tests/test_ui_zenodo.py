@@ -280,16 +280,12 @@ def open_record(page: Page, title: str) -> None:
 def test_panel_tabs_and_login_with_a_good_token_then_log_out(page, lab, standin, shots):
     panel = open_panel(page)
     expect(panel.locator(".mz-SidePanel-title")).to_have_text("Zenodo")
-    # three views; publishing is not there yet, and its tooltip says why, once (no
-    # tooltip inside the tab, no "Upload"/"publishing feature" pointing back to itself)
+    # the publishing view is there, enabled, and opens with its "Publish a folder…" action
     upload = page.locator('[data-testid="mz-tab-zenodo-upload"]')
-    expect(upload).to_have_attribute("aria-disabled", "true")
-    expect(upload).to_have_attribute(
-        "title", "Not available yet: this version of mesh-zenodo cannot publish to Zenodo."
-    )
-    expect(upload.locator("[title]")).to_have_count(0)
-    upload.click(force=True)
-    expect(page.locator('.mz-TabPage-content[data-tab-id="zenodo-upload"]')).to_have_count(0)
+    expect(upload).not_to_have_attribute("aria-disabled", "true")
+    expect(upload).to_contain_text("Publish")
+    upload.click()
+    expect(page.locator('.mz-TabPage-content[data-tab-id="zenodo-upload"]')).to_contain_text("Publish a folder")
 
     select_tab(page, "login")
     expect(page.locator('[data-testid="mz-zenodo-signed-out"]')).to_contain_text("Not logged in to Zenodo")
@@ -307,9 +303,9 @@ def test_panel_tabs_and_login_with_a_good_token_then_log_out(page, lab, standin,
     expect(connected).to_contain_text("Connected to 127.0.0.1", timeout=20_000)
     expect(page.locator('[data-testid="mz-zenodo-connected-url"]')).to_have_text(standin.url)
     expect(page.locator('[data-testid="mz-zenodo-remembered"]')).to_have_text("Remembered on this computer")
-    # the token may publish, but this Lab cannot (the Upload tab is disabled): no "Can publish"
-    expect(connected.locator(".mz-Badge")).to_have_text(["Remembered on this computer"])
-    expect(connected).not_to_contain_text("Can publish")
+    # the token may publish (deposit:write and deposit:actions), and this Lab can
+    expect(connected).to_contain_text("Can publish")
+    expect(connected.locator(".mz-Badge")).to_contain_text(["Remembered on this computer"])
     # the token is gone from the page and was never stored in the browser
     expect(token_input).to_have_value("")
     stored = page.evaluate("() => JSON.stringify([{...localStorage}, {...sessionStorage}, document.cookie])")

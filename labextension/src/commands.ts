@@ -12,6 +12,13 @@ export namespace CommandIDs {
   export const share = 'mesh-zenodo:share';
   /** Show the Shares tab of the ScienceMesh panel. */
   export const openShares = 'mesh-zenodo:open-shares';
+  /**
+   * Publish a folder to Zenodo (`args.path`; else the file browser's selected
+   * folder, or with `args.current` its current folder).
+   */
+  export const publishFolder = 'mesh-zenodo:publish-folder';
+  /** Show the Publish tab of the Zenodo panel. */
+  export const openPublish = 'mesh-zenodo:open-publish';
 }
 
 /**

@@ -2,12 +2,9 @@ import { JupyterFrontEndPlugin } from '@jupyterlab/application';
 
 import { collabPlugin } from './collab/plugin';
 import { sciencemeshPlugin, sessionPlugin } from './sciencemesh/plugin';
+import { publishingPlugin } from './publish/plugin';
 import { projectsPlugin, sharingPlugin } from './sharing/plugin';
-import {
-  publishingPlaceholderPlugin,
-  zenodoJobsPlugin,
-  zenodoPlugin
-} from './zenodo/plugin';
+import { zenodoJobsPlugin, zenodoPlugin } from './zenodo/plugin';
 
 export * from './tokens';
 export { CommandIDs } from './commands';
@@ -23,7 +20,7 @@ const plugins: JupyterFrontEndPlugin<any>[] = [
   collabPlugin,
   zenodoJobsPlugin,
   zenodoPlugin,
-  publishingPlaceholderPlugin
+  publishingPlugin
 ];
 
 export default plugins;

@@ -3,3 +3,4 @@ import './sciencemesh.css';
 import './zenodo.css';
 import './sharing.css';
 import './collab.css';
+import './publish.css';

@@ -4,7 +4,7 @@ import { Contents } from '@jupyterlab/services';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { Widget } from '@lumino/widgets';
 
-import { button, h, select } from '../dom';
+import { button, externalLink, h, isWebUrl, select } from '../dom';
 import { errorBox } from '../feedback';
 import { ICS3Session } from '../tokens';
 import { IGrantee, ILink, IShare, LINK_TYPES, LinkType, mountPath, Role, ROLES, SharingAPI } from './api';
@@ -34,6 +34,21 @@ export interface IShareDialogOptions {
   trans: TranslationBundle;
   /** The tab to show first. */
   page?: PageId;
+  /**
+   * Where a folder was published on Zenodo (asked once, when the dialog is
+   * open on a folder); absent when publishing is not there.
+   */
+  zenodoPublication?: (path: string) => Promise<IZenodoPublication | null>;
+}
+
+/**
+ * A folder's publication on Zenodo, as the INFO tab shows it.
+ */
+export interface IZenodoPublication {
+  doi: string | null;
+  version: string | null;
+  url: string | null;
+  state: 'draft' | 'published';
 }
 
 /**
@@ -123,6 +138,7 @@ export class ShareDialogBody extends Widget {
   }
 
   private _render(): void {
+    this._askZenodo();
     // LINKS only when the server has public links
     const hasLinks = this._model.links !== null;
     this._tabs.get('links')!.hidden = !hasLinks;
@@ -136,6 +152,50 @@ export class ShareDialogBody extends Widget {
   }
 
   // ---- INFO -----------------------------------------------------------------
+
+  /** Once the path is known to be a folder: where it was published on Zenodo. */
+  private _askZenodo(): void {
+    const ask = this._options.zenodoPublication;
+    if (!ask || this._zenodoAsked || this._model.info?.type !== 'directory') {
+      return;
+    }
+    this._zenodoAsked = true;
+    void ask(this._model.path)
+      .then(publication => {
+        this._zenodo = publication;
+        if (publication && !this.isDisposed) {
+          this._renderInfo();
+        }
+      })
+      .catch(() => undefined); // not important here
+  }
+
+  /** The "Zenodo" line of INFO: DOI (version), record link. */
+  private _zenodoFacts(): HTMLElement[] {
+    const publication = this._zenodo;
+    if (!publication) {
+      return [];
+    }
+    const trans = this._trans;
+    const what = publication.doi || publication.url || '—';
+    const details = [
+      publication.version ? trans.__('version %1', publication.version) : '',
+      publication.state === 'draft' ? trans.__('draft') : ''
+    ].filter(Boolean);
+    return [
+      h('dt', {}, trans.__('Zenodo')),
+      h(
+        'dd',
+        { testid: 'mz-share-info-zenodo' },
+        what,
+        details.length ? ` (${details.join(', ')})` : '',
+        publication.url && isWebUrl(publication.url) ? ' · ' : '',
+        publication.url && isWebUrl(publication.url)
+          ? externalLink(publication.url, trans.__('record'), { testid: 'mz-share-info-zenodo-link' })
+          : ''
+      )
+    ];
+  }
 
   private _renderInfo(): void {
     const trans = this._trans;
@@ -177,7 +237,8 @@ export class ShareDialogBody extends Widget {
           ...rows.map(([id, label, value]) => [
             h('dt', {}, label),
             h('dd', { testid: `mz-share-info-${id}` }, value)
-          ])
+          ]),
+          this._zenodoFacts()
         )
       ),
       h('div', { className: 'mz-ShareDialog-heading' }, trans.__('Who has access')),
@@ -663,6 +724,8 @@ export class ShareDialogBody extends Widget {
   }
 
   private _model: ResourceModel;
+  private _zenodoAsked = false;
+  private _zenodo: IZenodoPublication | null = null;
   private _options: IShareDialogOptions;
   private _trans: TranslationBundle;
   private _tabBar: HTMLElement;

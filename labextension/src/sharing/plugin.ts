@@ -8,17 +8,48 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { shareIcon } from '@jupyterlab/ui-components';
 
 import { CommandIDs, LabCommandIDs } from '../commands';
+import { requestAPI } from '../request';
 import { ISharingSettings, PluginSettings, SHARING_DEFAULTS } from '../settings';
 import { ICS3Session, IScienceMeshPanel, SessionState } from '../tokens';
 import { IReceivedShare, mountPath, SharingAPI } from './api';
-import { openShareDialog } from './dialog';
+import { IZenodoPublication, openShareDialog } from './dialog';
 import { SharesModel } from './model';
 import { ShareNotifier } from './notify';
-import { SharesView } from './view';
+import { IPublishAction, SharesView } from './view';
 import { ProjectsModel, ProjectsView } from './projects';
 import { openMembersDialog } from './members';
 
 const SHARING_PLUGIN_ID = 'mesh-zenodo:sharing';
+
+/**
+ * "Publish…" on folder entries: the publishing plugin's command, when it is there.
+ */
+function publishAction(app: JupyterFrontEnd): IPublishAction {
+  return {
+    available: () => app.commands.hasCommand(CommandIDs.publishFolder),
+    run: path =>
+      void app.commands
+        .execute(CommandIDs.publishFolder, { path })
+        .catch(error => Notification.error((error as Error).message, { autoClose: 6000 }))
+  };
+}
+
+/**
+ * Where a folder was published on Zenodo (`GET /mesh-zenodo/zenodo/publish`,
+ * which the publishing plugin serves), or null.
+ */
+function zenodoPublication(app: JupyterFrontEnd): (path: string) => Promise<IZenodoPublication | null> {
+  return async path => {
+    if (!app.commands.hasCommand(CommandIDs.publishFolder)) {
+      return null;
+    }
+    const answer = await requestAPI<{ previous: IZenodoPublication | null }>(
+      `zenodo/publish?${new URLSearchParams({ path, brief: '1' }).toString()}`,
+      app.serviceManager.serverSettings
+    );
+    return answer.previous ?? null;
+  };
+}
 
 /**
  * Sharing: the "Share…" command (file browsers' context menu, My Files
@@ -63,7 +94,8 @@ export const sharingPlugin: JupyterFrontEndPlugin<void> = {
         shares: model,
         session,
         trans,
-        page: 'shares'
+        page: 'shares',
+        zenodoPublication: zenodoPublication(app)
       });
 
     panel.addTab({
@@ -71,7 +103,7 @@ export const sharingPlugin: JupyterFrontEndPlugin<void> = {
       label: trans.__('Shares'),
       caption: trans.__('Shared with me and shared by me'),
       rank: 200,
-      create: () => new SharesView({ model, trans, open, manage })
+      create: () => new SharesView({ model, trans, open, manage, publish: publishAction(app) })
     });
 
     // notifications and polling only with a CS3 session (not on local files)
@@ -127,7 +159,8 @@ export const sharingPlugin: JupyterFrontEndPlugin<void> = {
           contents: app.serviceManager.contents,
           shares: model,
           session,
-          trans
+          trans,
+          zenodoPublication: zenodoPublication(app)
         });
       }
     });
@@ -167,14 +200,19 @@ export const projectsPlugin: JupyterFrontEndPlugin<void> = {
       caption: trans.__('Your project spaces'),
       rank: 300,
       create: () =>
-        new ProjectsView(model, trans, open, space =>
-          void openMembersDialog({
-            space,
-            settings: app.serviceManager.serverSettings,
-            api,
-            trans,
-            changed: () => void model.refresh()
-          })
+        new ProjectsView(
+          model,
+          trans,
+          open,
+          space =>
+            void openMembersDialog({
+              space,
+              settings: app.serviceManager.serverSettings,
+              api,
+              trans,
+              changed: () => void model.refresh()
+            }),
+          publishAction(app)
         )
     });
   }

@@ -10,6 +10,7 @@ import { errorBox } from '../feedback';
 import { requestAPI } from '../request';
 import { Role } from './api';
 import { formatSize, roleLabel } from './format';
+import { IPublishAction, publishButton } from './view';
 
 export interface ISpace {
   id: string;
@@ -82,7 +83,8 @@ export class ProjectsView extends Widget {
     private readonly _model: ProjectsModel,
     private readonly _trans: TranslationBundle,
     private readonly _open: (path: string) => void,
-    private readonly _members?: (space: ISpace) => void
+    private readonly _members?: (space: ISpace) => void,
+    private readonly _publish?: IPublishAction
   ) {
     super();
     this.addClass('mz-SharesView');
@@ -192,7 +194,10 @@ export class ProjectsView extends Widget {
                     ? trans.__('Add, change and remove members')
                     : trans.__('Who is in this project'),
                 onClick: () => this._members?.(space)
-              })
+              }),
+            space.role === 'editor' || space.role === 'manager'
+              ? publishButton(this._publish, path, trans, 'mz-project-publish')
+              : null
           )
         );
       })

@@ -5,7 +5,7 @@ import { Widget } from '@lumino/widgets';
 
 import { button, h } from '../dom';
 import { errorBox } from '../feedback';
-import { IReceivedShare, IShare } from './api';
+import { IReceivedShare, IShare, mountPath } from './api';
 import { formatDate, granteeLabel, roleLabel, stateLabel } from './format';
 import { SharesModel } from './model';
 
@@ -19,6 +19,39 @@ export interface ISharesViewOptions {
   open: (share: IReceivedShare) => void;
   /** Open the Share dialog of a path (Manage). */
   manage: (path: string) => void;
+  /** Publish a folder to Zenodo, when publishing is there. */
+  publish?: IPublishAction;
+}
+
+/**
+ * The "Publish…" button of folder entries (Shares and Projects tabs).
+ */
+export interface IPublishAction {
+  /** Whether publishing is possible in this Lab. */
+  available: () => boolean;
+  /** Open the Publish dialog of a folder (its Jupyter path). */
+  run: (path: string) => void;
+}
+
+/**
+ * A small "Publish…" button for a folder entry, or null when publishing is
+ * not there.
+ */
+export function publishButton(
+  action: IPublishAction | undefined,
+  path: string | null,
+  trans: TranslationBundle,
+  testid: string
+): HTMLButtonElement | null {
+  if (!action || !path || !action.available()) {
+    return null;
+  }
+  return button(trans.__('Publish…'), {
+    testid,
+    className: 'mz-SharesView-publish',
+    title: trans.__('Publish this folder to Zenodo'),
+    onClick: () => action.run(path)
+  });
 }
 
 /**
@@ -179,6 +212,14 @@ export class SharesView extends Widget {
           onClick: () => this._options.open(share)
         })
       );
+      // publishing notes the record on the folder: only who may change it
+      const publish =
+        share.resource.type === 'directory' && (share.role === 'editor' || share.role === 'manager')
+          ? publishButton(this._options.publish, mountPath(share), trans, 'mz-received-publish')
+          : null;
+      if (publish) {
+        actions.push(publish);
+      }
     }
     if (share.state !== 'rejected') {
       actions.push(
@@ -294,7 +335,10 @@ export class SharesView extends Widget {
               disabled: !path,
               title: path ? trans.__('Roles, expiry, removal') : trans.__('Not in Lab’s file tree'),
               onClick: () => path && this._options.manage(path)
-            })
+            }),
+            resource.type === 'directory'
+              ? publishButton(this._options.publish, path, trans, 'mz-shared-publish')
+              : null
           )
         );
       })

@@ -137,26 +137,3 @@ export const zenodoPlugin: JupyterFrontEndPlugin<IZenodoPanel> = {
     return panel;
   }
 };
-
-/**
- * The Upload tab of the Zenodo panel, disabled until publishing arrives: the
- * publishing plugin replaces this one and adds its own tab.
- */
-export const publishingPlaceholderPlugin: JupyterFrontEndPlugin<void> = {
-  id: 'mesh-zenodo:publishing-placeholder',
-  description: 'A disabled Upload tab in the Zenodo panel, until publishing arrives.',
-  autoStart: true,
-  requires: [IZenodoPanel],
-  optional: [ITranslator],
-  activate: (app: JupyterFrontEnd, panel: IZenodoPanel, translator: ITranslator | null) => {
-    const trans = (translator ?? nullTranslator).load('mesh_zenodo');
-    panel.addTab({
-      id: UPLOAD_TAB,
-      label: trans.__('Upload'),
-      rank: 300,
-      disabledReason: trans.__(
-        'Not available yet: this version of mesh-zenodo cannot publish to Zenodo.'
-      )
-    });
-  }
-};
