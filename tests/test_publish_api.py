@@ -333,3 +333,16 @@ async def test_the_form_is_prefilled_from_citation_cff_and_codemeta(mz_fetch, mz
     assert prepared["prefill"]["title"] == "detector-sim" and prepared["prefill"]["license"] == "apache-2.0"
     assert prepared["prefill"]["creators"][0]["name"] == "Feynman, Richard"
     assert prepared["prefill"]["related_identifiers"][0]["identifier"] == "https://github.com/example/detector-sim"
+
+
+async def test_the_record_asks_its_communities_to_include_it(mz_fetch, mz_standin):
+    await sign_in(mz_fetch, mz_standin)
+    name = f"community-{uuid.uuid4().hex[:6]}"
+    await make_folder(mz_fetch, name, {"a.txt": b"a"})
+    meta = {**METADATA, "communities": [{"identifier": "escape2020"}, {"identifier": "no-such-community"}]}
+    job = await publish(mz_fetch, path=name, metadata=meta, publish=True)
+    assert job["state"] == "done", job
+    asked = [r for r in mz_standin.requests(rf"/api/records/{job['result']['record_id']}/communities$")]
+    assert [r["method"] for r in asked] == ["POST"] and asked[0]["status"] == 200
+    assert job["result"]["community_problems"] == ["no-such-community: Community not found."]
+    assert any("asked 1 community" in m["text"] for m in job["messages"])

@@ -151,11 +151,14 @@ class Outcome:
     state: str  # "draft" | "published"
     files: list[dict[str, Any]] = field(default_factory=list)
     version: str | None = None
+    #: communities that could not be asked to include the record
+    community_problems: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "record_id": self.record_id, "doi": self.doi, "concept_doi": self.concept_doi, "url": self.url,
             "state": self.state, "files": self.files, "version": self.version,
+            "community_problems": self.community_problems,
         }
 
 
@@ -407,6 +410,7 @@ class PublishService(LoggingConfigurable):
             with _fields_of(request.metadata):
                 record = await zenodo.publish_draft(draft_id)
             outcome = _outcome(record, "published", outcome_files)
+            outcome.community_problems = await self._communities(job, zenodo, outcome.record_id, request.metadata)
         else:
             outcome = _outcome(await zenodo.get_draft(draft_id), "draft", outcome_files)
             outcome.doi = outcome.doi or doi
@@ -440,6 +444,23 @@ class PublishService(LoggingConfigurable):
         await self._note_draft(cs3, request.folder, zenodo, draft, None)
         job.log("info", f"created draft {draft['id']}")
         return draft
+
+    async def _communities(self, job: Job, zenodo: ZenodoClient, record_id: str, metadata: dict) -> list[str]:
+        """Ask the record's communities to include it (their curators decide; a refusal
+        is reported, the record stays published)."""
+        slugs = md.rdm_communities(metadata)
+        if not slugs:
+            return []
+        try:
+            problems = await zenodo.request_communities(record_id, slugs)
+        except zenodo_errors.ZenodoError as err:
+            problems = [err.message]
+        for problem in problems:
+            job.log("warning", f"community inclusion {problem}")
+        asked = len(slugs) - len(problems)
+        if asked > 0:
+            job.log("info", f"asked {asked} communit{'y' if asked == 1 else 'ies'} to include the record")
+        return problems
 
     async def _note_draft(self, cs3, folder, zenodo, draft, new_version_of) -> None:
         value = {"base_url": zenodo.base_url, "draft_id": str(draft["id"]), "new_version_of": new_version_of,

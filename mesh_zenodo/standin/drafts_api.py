@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import html
+import uuid
 from urllib.parse import quote
 
 from aiohttp import web
@@ -74,6 +75,7 @@ class DraftsAPI(Routes):
         router.add_get("/api/records/{rid}/draft/files/{key}/content", self.get_content)
         router.add_post("/api/records/{rid}/draft/files/{key}/commit", self.commit_file)
         router.add_post("/api/records/{rid}/versions", self.new_version)
+        router.add_post("/api/records/{rid}/communities", self.add_communities)
         router.add_get("/api/records/{rid}/versions/latest", self.latest)
         router.add_get("/uploads/{rid}", self.upload_page)
         router.add_get("/records/{rid}/latest", self.latest_page)
@@ -233,6 +235,36 @@ class DraftsAPI(Routes):
         return self.answer(request, draft)
 
     # ------------------------------------------------------------------ publish
+
+    async def add_communities(self, request: web.Request) -> web.Response:
+        """``POST /api/records/{id}/communities`` ``{"communities": [{"id": slug-or-uuid}]}``:
+        one inclusion request per community (InvenioRDM's RecordCommunitiesResource):
+        ``{"processed": [{"community_id", "request_id", "request": {...}}], "errors": [...]}``,
+        200 when any was processed, else 400. Guess: the request is accepted at once as
+        "submitted", and a repeat for the same community is an error, as for an open request."""
+        user = self.caller(request, "deposit:write")
+        rid = request.match_info["rid"]
+        record = self.store.records.get(int(rid)) if rid.isdigit() else None
+        if record is None or record.owner != user.id:
+            raise problem(404, "The persistent identifier does not exist.")
+        body = await self.json_body(request)
+        wanted = body.get("communities")
+        if not isinstance(wanted, list) or not wanted:
+            raise problem(400, "A validation error occurred.")
+        processed, errors = [], []
+        for entry in wanted:
+            ident = entry.get("id") if isinstance(entry, dict) else None
+            community = next((c for c in self.store.communities.values() if ident in (c.slug, c.id)), None)
+            if community is None:
+                errors.append({"community": ident, "message": "Community not found."})
+            elif community.slug in record.community_requests:
+                errors.append({"community": ident, "message": "There is already an open inclusion request."})
+            else:
+                request_id = uuid.uuid4().hex
+                record.community_requests[community.slug] = request_id
+                processed.append({"community_id": community.id, "request_id": request_id,
+                                  "request": {"id": request_id, "status": "submitted", "type": "community-inclusion"}})
+        return web.json_response({"processed": processed, "errors": errors}, status=200 if processed else 400)
 
     async def publish(self, request: web.Request) -> web.Response:
         user = self.caller(request, "deposit:actions")

@@ -159,6 +159,8 @@ class Record:
     doi: str = ""
     updated: datetime | None = None
     concept_doi: str = ""
+    #: inclusion requests to communities (slug -> request id), see drafts_api.add_communities
+    community_requests: dict[str, str] = field(default_factory=dict)
 
     @property
     def conceptdoi(self) -> str:

@@ -225,6 +225,22 @@ class DraftsMixin:
             raise errors.ChecksumMismatch(f"{action} failed: Zenodo committed {entry['size']} bytes, not {size}")
         return entry
 
+    async def request_communities(self, record_id: int | str, communities: list[str]) -> list[str]:
+        """Ask the communities (slugs or ids) to include a published record (InvenioRDM
+        inclusion requests, reviewed by each community's curators). Returns a line per
+        community that could not be asked (an unknown community, a request already open)."""
+        rid = self._rid(record_id)  # type: ignore[attr-defined]
+        body = {"communities": [{"id": c} for c in communities]}
+        action = f"asking communities to include record {rid}"
+        try:
+            answer = await self._rdm("POST", f"/api/records/{rid}/communities", action=action, json_body=body,
+                                     idempotent=False)
+        except errors.BadRequest as refused:
+            return [refused.message]
+        return [
+            f"{entry.get('community')}: {entry.get('message') or 'refused'}" for entry in (answer or {}).get("errors") or []
+        ]
+
     async def delete_draft_file(self, record_id: int | str, key: str) -> None:
         rid, path = self._file_path(record_id, key)
         await self._rdm("DELETE", path, action=f"deleting {key} from draft {rid}")
