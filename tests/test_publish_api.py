@@ -13,6 +13,7 @@ import io
 import json
 import os
 import subprocess
+import time
 import sys
 import uuid
 import zipfile
@@ -346,3 +347,59 @@ async def test_the_record_asks_its_communities_to_include_it(mz_fetch, mz_standi
     assert [r["method"] for r in asked] == ["POST"] and asked[0]["status"] == 200
     assert job["result"]["community_problems"] == ["no-such-community: Community not found."]
     assert any("asked 1 community" in m["text"] for m in job["messages"])
+
+
+def test_a_server_killed_half_way_resumes_the_same_publication(mz_storage, mz_standin, tmp_path):
+    """kill -9 of the Jupyter server while a file is on its way to Zenodo; the restarted
+    server lists the interrupted publication, and Resume completes it in the same draft."""
+    from mesh_zenodo.pytest_plugin import StorageUser, start_lab
+
+    mz_standin.reset()
+    einstein = StorageUser(mz_storage.grpc_addr, "einstein")
+    folder = f"killed-{uuid.uuid4().hex[:6]}"
+    einstein.mkdir(f"/home/{folder}")
+    einstein.put_ok(f"/home/{folder}/first.txt", b"first")
+    einstein.put_ok(f"/home/{folder}/second.bin", os.urandom(100_000))
+    einstein.close()
+    token = uuid.uuid4().hex
+    config = {"ZenodoClient": {"base_url": mz_standin.url, "backoff": 0.01}}
+
+    def call(lab, method, path, body=None):
+        return requests.request(method, f"{lab.url}/{path}", headers={"Authorization": f"token {token}"},
+                                data=json.dumps(body) if body is not None else None, timeout=60)
+
+    lab = start_lab(mz_storage.grpc_addr, "", tmp_path, config, token=token)
+    try:
+        assert call(lab, "POST", "mesh-zenodo/zenodo/login", {"token": FULL_TOKEN, "base_url": mz_standin.url,
+                                                              "remember": True}).status_code == 200
+        mz_standin.arm(path_regex=r".*/draft/files/second\.bin/content$", method="PUT", hold=True)
+        started = call(lab, "POST", "mesh-zenodo/zenodo/publications",
+                       {"path": folder, "metadata": METADATA, "publish": True})
+        assert started.status_code == 202, started.text
+        deadline = time.monotonic() + 60
+        while not any(r.get("status") == "held" for r in mz_standin.requests(r"/second\.bin/content$")):
+            assert time.monotonic() < deadline, "the upload never started"
+            time.sleep(0.1)
+        lab.process.kill()  # kill -9, half-way
+        lab.process.wait()
+    finally:
+        mz_standin.release()
+    lab = start_lab(mz_storage.grpc_addr, "", tmp_path, config, token=token)
+    try:
+        listed = call(lab, "GET", "mesh-zenodo/zenodo/publications").json()
+        interrupted = [p for p in listed["interrupted"] if p["path"] == folder]
+        assert len(interrupted) == 1 and interrupted[0]["title"] == METADATA["title"]
+        resumed = call(lab, "POST", f"mesh-zenodo/zenodo/publications/{interrupted[0]['id']}/resume")
+        assert resumed.status_code == 202, resumed.text
+        job = resumed.json()["job"]
+        while job["state"] == "running":
+            time.sleep(0.2)
+            job = call(lab, "GET", f"mesh-zenodo/jobs/{job['id']}").json()["job"]
+        assert job["state"] == "done", job
+        drafts = [r for r in mz_standin.requests(r"^/api/records$") if r["method"] == "POST"]
+        assert len(drafts) == 1  # one deposit for the whole publication
+        files = record_files(mz_standin, job["result"]["record_id"])
+        assert files["first.txt"] == b"first" and sorted(files) == ["first.txt", "manifest.json", "second.bin"]
+        assert call(lab, "GET", "mesh-zenodo/zenodo/publications").json()["interrupted"] == []
+    finally:
+        lab.stop()
