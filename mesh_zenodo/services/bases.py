@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..merge import CONFLICT_KEY
+from .private_files import unlink_quietly, write_private
 
 #: documents remembered on disk (the least recently used are dropped beyond)
 MAX_FILES = 500
@@ -246,7 +247,7 @@ class BaseStore:
         path = self._file(key)
         if path is not None:
             await self.flush()
-            await asyncio.to_thread(_unlink, path)
+            await asyncio.to_thread(unlink_quietly, path)
 
     async def move(self, old_key: str, new_key: str) -> None:
         """A document renamed on this server keeps its versions."""
@@ -332,20 +333,16 @@ def _read(path: str, key: str) -> list[Base]:
 
 
 def _write(path: str, key: str, versions: list[Base], directory: str) -> None:
-    tmp = f"{path}.{os.getpid()}.tmp"
+    # the contents are JSON already: spliced in, not parsed and serialised again
+    parts = [b'{"key":' + json.dumps(key).encode() + b',"versions":[']
+    for i, v in enumerate(versions):
+        head = {"etag": v.etag, "kind": v.kind, "stale": v.stale}
+        parts.append((b"," if i else b"") + json.dumps(head).encode()[:-1] + b',"content":')
+        parts.append((v.blob if v.blob is not None else b"null") + b"}")
+    parts.append(b"]}")
     try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(b'{"key":' + json.dumps(key).encode() + b',"versions":[')
-            for i, v in enumerate(versions):
-                head = {"etag": v.etag, "kind": v.kind, "stale": v.stale}
-                fh.write((b"," if i else b"") + json.dumps(head).encode()[:-1] + b',"content":')
-                fh.write((v.blob if v.blob is not None else b"null") + b"}")
-            fh.write(b"]}")
-        os.replace(tmp, path)
+        write_private(path, b"".join(parts))
     except OSError:
-        _unlink(tmp)
         return
     _prune(directory)
 
@@ -359,11 +356,5 @@ def _prune(directory: str) -> None:
     except OSError:
         return
     for entry in entries[: len(entries) - MAX_FILES]:
-        _unlink(entry.path)
+        unlink_quietly(entry.path)
 
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass

@@ -40,6 +40,7 @@ from ..cs3.client import CS3Client
 from ..merge import MergeReport, merge_notebooks, merge_text
 from .bases import Base, BaseStore, choose_base
 from .errors import InvalidRequest, ServiceError
+from .jobs import iso_time
 
 #: the app name of the short lock each save takes
 SAVE_APP = "mesh-zenodo"
@@ -101,15 +102,11 @@ def describe_lock(lock: spr.Lock, names: dict[str, str] | None = None) -> dict[s
         "user": user,
         "holder": (names or {}).get(user, user),
         "app_name": lock.app_name,
-        "since": _iso(created) if created else None,
-        "expires": _iso(expires) if expires else None,
+        "since": iso_time(created) if created else None,
+        "expires": iso_time(expires) if expires else None,
         "mergeable": lock.app_name == SAVE_APP,
         "exclusive": lock.app_name == EXCLUSIVE_APP,
     }
-
-
-def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def conflict_copy_name(name: str, user: str, when: float | None = None) -> str:

@@ -53,7 +53,8 @@ KEEP_FINISHED = 200
 MAX_MESSAGES = 200
 
 
-def _iso(moment: float) -> str:
+def iso_time(moment: float) -> str:
+    """A POSIX time as ISO 8601 in UTC, ``Z``-suffixed (as the REST API shows times)."""
     return datetime.fromtimestamp(moment, tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
@@ -120,7 +121,7 @@ class Job:
         raise KeyError(item_id)
 
     def log(self, level: str, text: str) -> None:
-        self.messages.append({"time": _iso(time.time()), "level": level, "text": text})
+        self.messages.append({"time": iso_time(time.time()), "level": level, "text": text})
         del self.messages[:-MAX_MESSAGES]
 
     @property
@@ -155,8 +156,8 @@ class Job:
             "source": self.source,
             "destination": self.destination,
             "state": self.state,
-            "created": _iso(self.created),
-            "finished": _iso(self.finished) if self.finished else None,
+            "created": iso_time(self.created),
+            "finished": iso_time(self.finished) if self.finished else None,
             "progress": self.progress,
             "items": [i.to_json() for i in self.items],
             "messages": list(self.messages),

@@ -52,6 +52,7 @@ from ..zenodo.client import ZenodoClient
 from . import metadata as md
 from .errors import InvalidRequest, ServiceError
 from .jobs import DONE, RUNNING, SKIPPED, Job, JobItem, JobRegistry
+from .private_files import unlink_quietly, write_private
 from .zipstream import ZipMember, ZipStream
 
 #: on the folder: the publication under way (``{base_url, draft_id, new_version_of}``)
@@ -338,17 +339,14 @@ class PublishService(LoggingConfigurable):
         try:
             await self.run(job, zenodo, cs3, request)
         finally:
-            await asyncio.to_thread(_unlink, state)
+            await asyncio.to_thread(unlink_quietly, state)
 
     def _remember(self, job: Job, zenodo: ZenodoClient, request: PublishRequest) -> str:
         """A running publication, on this server's disk (so that a restart lists it, to resume)."""
         path = os.path.join(self.state_dir, f"{job.id}.json")
         data = {"job": job.id, "base_url": zenodo.base_url, "request": request.to_json(), "started": _now()}
         with contextlib.suppress(OSError):
-            os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh)
+            write_private(path, json.dumps(data).encode())
         return path
 
     def interrupted(self) -> list[dict[str, Any]]:
@@ -367,7 +365,7 @@ class PublishService(LoggingConfigurable):
         return out
 
     def forget_interrupted(self, job_id: str) -> None:
-        _unlink(os.path.join(self.state_dir, f"{job_id}.json"))
+        unlink_quietly(os.path.join(self.state_dir, f"{job_id}.json"))
 
     # ------------------------------------------------------------------ running
 
@@ -592,15 +590,12 @@ class PublishService(LoggingConfigurable):
     def _remember_zip(self, draft_id: str, upload: Upload) -> None:
         path = self._zip_file(draft_id)
         with contextlib.suppress(OSError, ValueError):
-            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
             known = {}
             if os.path.exists(path):
                 with open(path, encoding="utf-8") as fh:
                     known = json.load(fh)
             known[upload.key] = {"members": upload.member_etags, "md5": upload.md5}
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(known, fh)
+            write_private(path, json.dumps(known).encode())
 
 
 class _Source:
@@ -726,10 +721,6 @@ def _json_value(info: spr.ResourceInfo, key: str) -> dict | None:
         return None
     return value if isinstance(value, dict) else None
 
-
-def _unlink(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
 
 
 __all__ = [

@@ -24,6 +24,7 @@ from traitlets.config import LoggingConfigurable
 
 from ..zenodo import errors
 from .errors import LocalFailure
+from .private_files import write_private
 from ..zenodo.client import ENVIRONMENTS, Account, ZenodoClient, environment_of, normalize_base_url
 
 #: what a personal access token may look like (printable ASCII, no spaces): anything else
@@ -72,20 +73,7 @@ class TokenStore:
 
     def save(self, base_url: str, token: str) -> None:
         """Write the file atomically with mode 0600 (never readable by others, even briefly)."""
-        folder = self.path.parent
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = folder / f".{self.path.name}.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"base_url": base_url, "token": token, "saved": int(time.time())}, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        write_private(self.path, json.dumps({"base_url": base_url, "token": token, "saved": int(time.time())}).encode())
 
     def delete(self) -> bool:
         try:
