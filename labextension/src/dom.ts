@@ -212,3 +212,37 @@ export function onActivate(node: HTMLElement, action: () => void): void {
     }
   });
 }
+
+/**
+ * One view per item of a changing list (a tray's cards per job): `sync` makes the
+ * views of new items, disposes those of items gone, and gives the nodes in order.
+ */
+export class ViewSet<T, V extends { readonly node: HTMLElement; dispose(): void }> {
+  constructor(private readonly _make: (item: T) => V) {}
+
+  sync(items: readonly T[]): HTMLElement[] {
+    for (const [item, view] of [...this._views]) {
+      if (!items.includes(item)) {
+        view.dispose();
+        this._views.delete(item);
+      }
+    }
+    return items.map(item => {
+      let view = this._views.get(item);
+      if (!view) {
+        view = this._make(item);
+        this._views.set(item, view);
+      }
+      return view.node;
+    });
+  }
+
+  dispose(): void {
+    for (const view of this._views.values()) {
+      view.dispose();
+    }
+    this._views.clear();
+  }
+
+  private _views = new Map<T, V>();
+}

@@ -1,6 +1,6 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import { button, closeButton, externalLink, h, progressBar } from '../dom';
+import { button, closeButton, externalLink, h, progressBar, ViewSet } from '../dom';
 import { errorBox } from '../feedback';
 import { describeFailure } from '../zenodo/failure';
 import { hostOf, humanSize } from '../zenodo/format';
@@ -31,28 +31,11 @@ export class PublishTray {
 
   dispose(): void {
     this._manager.changed.disconnect(this._render, this);
-    for (const card of this._cards.values()) {
-      card.dispose();
-    }
-    this._cards.clear();
+    this._cards.dispose();
   }
 
   private _render(): void {
-    const tasks = this._manager.tasks;
-    for (const [task, card] of [...this._cards]) {
-      if (!tasks.includes(task)) {
-        card.dispose();
-        this._cards.delete(task);
-      }
-    }
-    const nodes = tasks.map(task => {
-      let card = this._cards.get(task);
-      if (!card) {
-        card = new PublishCard(task, this._manager, this._trans, this._actions);
-        this._cards.set(task, card);
-      }
-      return card.node;
-    });
+    const nodes = this._cards.sync(this._manager.tasks);
     this.node.replaceChildren(
       ...(nodes.length
         ? nodes
@@ -66,7 +49,9 @@ export class PublishTray {
     );
   }
 
-  private _cards = new Map<PublishTask, PublishCard>();
+  private readonly _cards = new ViewSet<PublishTask, PublishCard>(
+    task => new PublishCard(task, this._manager, this._trans, this._actions)
+  );
 }
 
 export namespace PublishTray {

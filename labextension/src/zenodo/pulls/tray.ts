@@ -1,6 +1,6 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 
-import { button, closeButton, h, progressBar } from '../../dom';
+import { button, closeButton, h, progressBar, ViewSet } from '../../dom';
 import { errorBox } from '../../feedback';
 import { describeFailure } from '../failure';
 import { humanSize } from '../format';
@@ -27,29 +27,11 @@ export class PullTray {
 
   dispose(): void {
     this._manager.changed.disconnect(this._render, this);
-    for (const card of this._cards.values()) {
-      card.dispose();
-    }
-    this._cards.clear();
+    this._cards.dispose();
   }
 
   private _render(): void {
-    const tasks = this._manager.tasks;
-    for (const [task, card] of [...this._cards]) {
-      if (!tasks.includes(task)) {
-        card.dispose();
-        this._cards.delete(task);
-      }
-    }
-    const nodes: HTMLElement[] = [];
-    for (const task of tasks) {
-      let card = this._cards.get(task);
-      if (!card) {
-        card = new PullCard(task, this._manager, this._trans);
-        this._cards.set(task, card);
-      }
-      nodes.push(card.node);
-    }
+    const nodes = this._cards.sync(this._manager.tasks);
     this.node.hidden = nodes.length === 0;
     this.node.replaceChildren(
       ...(nodes.length
@@ -59,7 +41,9 @@ export class PullTray {
     );
   }
 
-  private _cards = new Map<PullTask, PullCard>();
+  private readonly _cards = new ViewSet<PullTask, PullCard>(
+    task => new PullCard(task, this._manager, this._trans)
+  );
 }
 
 /**
