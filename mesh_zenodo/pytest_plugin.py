@@ -19,6 +19,7 @@ in a ``conftest.py``. It gives
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -46,6 +47,7 @@ from cs3.sharing.collaboration.v1beta1 import resources_pb2 as col_res
 from cs3.storage.provider.v1beta1 import provider_api_pb2 as sp
 from cs3.storage.provider.v1beta1 import resources_pb2 as spr
 from cs3.types.v1beta1 import types_pb2
+from playwright.sync_api import sync_playwright
 from traitlets.config import Config
 
 from .launcher import ProgramProcess, StorageProcess, spawn_standin, spawn_storage, storage_command  # noqa: F401
@@ -430,6 +432,28 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@contextlib.contextmanager
+def lab_page(url: str, *, viewport: tuple[int, int] = (1280, 860), screenshot: Path | None = None):
+    """A Lab page at ``url`` in its own headless Chromium (Playwright's sync API must
+    start and stop within a test, or it clashes with pytest-jupyter's event loop),
+    once Lab's launcher shows; on leaving, a screenshot to ``screenshot`` if given, and
+    no uncaught error from this extension's code (served under mesh-zenodo/)."""
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+        page.on("pageerror", lambda err: errors.append(f"{err.message}\n{err.stack}"))
+        page.goto(url)
+        page.wait_for_selector(".jp-Launcher", timeout=60_000)
+        try:
+            yield page
+        finally:
+            if screenshot is not None:
+                page.screenshot(path=str(screenshot))
+            browser.close()
+    assert not [e for e in errors if "mesh-zenodo" in e], errors
 
 
 class LabProcess:

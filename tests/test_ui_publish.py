@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 import requests
 from cs3.rpc.v1beta1.code_pb2 import CODE_OK
-from mesh_zenodo.pytest_plugin import CHROMIUM, CHROMIUM_ARGS, FULL_TOKEN, StorageUser, start_lab
-from playwright.sync_api import Page, expect, sync_playwright
+from mesh_zenodo.pytest_plugin import FULL_TOKEN, StorageUser, lab_page, start_lab
+from playwright.sync_api import Page, expect
 
 CITATION = """\
 cff-version: 1.2.0
@@ -107,19 +107,9 @@ def page(lab, mz_standin, shots, request):
     """A fresh Lab page (its own browser: Playwright's sync API must start and stop
     within a test)."""
     mz_standin.reset()
-    errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 950})
-        page.on("pageerror", lambda err: errors.append(f"{err.message}\n{err.stack}"))
-        page.goto(f"{lab.url}/lab?reset&token={lab.token}")
-        page.wait_for_selector(".jp-Launcher", timeout=60_000)
-        try:
-            yield page
-        finally:
-            page.screenshot(path=str(shots / f"{request.node.name}-end.png"))
-            browser.close()
-    assert not [e for e in errors if "mesh-zenodo" in e], errors
+    with lab_page(f"{lab.url}/lab?reset&token={lab.token}", viewport=(1400, 950),
+                  screenshot=shots / f"{request.node.name}-end.png") as page:
+        yield page
 
 
 # ---------------------------------------------------------------------------------------

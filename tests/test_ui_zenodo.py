@@ -19,17 +19,16 @@ from pathlib import Path
 import pytest
 from cs3.rpc.v1beta1.code_pb2 import CODE_OK
 from mesh_zenodo.pytest_plugin import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     FULL_TOKEN,
     READONLY_TOKEN,
     StorageUser,
     free_port,
+    lab_page,
     start_lab,
     start_standin,
     wait_for,
 )
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 # seeded records of the stand-in (mesh_zenodo/standin/seed.py)
 DIMUON, OCEAN = 7000006, 7000012
@@ -141,20 +140,8 @@ def page(lab, standin, shots, request):
     """A fresh Lab page (its own browser: Playwright's sync API must start and stop
     within a test, or it clashes with pytest-jupyter's event loop fixture)."""
     standin.reset()
-    errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 860})
-        page.on("pageerror", lambda err: errors.append(f"{err.message}\n{err.stack}"))
-        page.goto(f"{lab.url}/lab?reset")
-        page.wait_for_selector(".jp-Launcher", timeout=60_000)
-        try:
-            yield page
-        finally:
-            page.screenshot(path=str(shots / f"{request.node.name}-end.png"))
-            browser.close()
-    # no uncaught error from this extension's code (its scripts are served under mesh-zenodo/)
-    assert not [e for e in errors if "mesh-zenodo" in e], errors
+    with lab_page(f"{lab.url}/lab?reset", screenshot=shots / f"{request.node.name}-end.png") as page:
+        yield page
 
 
 # ---------------------------------------------------------------------------------------
