@@ -63,8 +63,11 @@ class PresenceService(LoggingConfigurable):
         }
         try:
             await self.client.set_arbitrary_metadata(cs3, {self.key: json.dumps(entry)}, lock_id=lock_id)
-        except (errors.PermissionDenied, errors.Locked, errors.Aborted, errors.PreconditionFailed) as err:
-            # a viewer, or a save holds the file this instant: the next heartbeat will do
+        except errors.NotFound:
+            raise
+        except errors.CS3Error as err:
+            # a viewer, a save holding the file this instant, a full disk: presence is
+            # best effort (the next heartbeat tries again); who else is there is still read
             self.log.debug("presence on %s not advertised: %s", cs3, err)
         return await self.others(cs3)
 
