@@ -20,6 +20,7 @@ import zipfile
 
 import pytest
 import requests
+from cs3.rpc.v1beta1 import code_pb2
 from tornado.httpclient import HTTPClientError
 from traitlets.config import Config
 
@@ -152,6 +153,25 @@ async def test_publish_a_folder_as_a_record(mz_fetch, mz_standin, mz_raw, mz_cs3
     published = json.loads(folder_metadata(mz_raw, f"{mz_cs3_root}/{name}")[PUBLISHED_KEY])
     assert published["record_id"] == result["record_id"] and published["concept_doi"] == result["concept_doi"]
     assert PUBLISHING_KEY not in folder_metadata(mz_raw, f"{mz_cs3_root}/{name}")
+    read_back_with_inveniordm_py(mz_standin, result, files)
+
+
+def read_back_with_inveniordm_py(mz_standin, result: dict, files: dict[str, bytes]) -> None:
+    """The record as a third-party client library (InvenioRDM's own inveniordm-py) reads
+    it: anonymous, by id, its files with their content, and the latest version."""
+    from inveniordm_py import InvenioAPI
+
+    api = InvenioAPI(f"{mz_standin.url}/api", access_token="")
+    record = api.records(result["record_id"]).get().data  # (Zenodo's JSON for application/json)
+    assert record["metadata"]["title"] == METADATA["title"]
+    assert record["doi"] == result["doi"] and record["conceptdoi"] == result["concept_doi"]
+    entries = api.records(result["record_id"]).files.get().data["entries"]
+    assert {e["key"]: e["checksum"] for e in entries} == {k: f"md5:{md5(v)}" for k, v in files.items()}
+    for key, content in files.items():
+        response = api.records(result["record_id"]).files(key).download()
+        assert b"".join(response.iter_content(1 << 16)) == content
+    latest = api.records(result["record_id"]).versions.latest().data
+    assert str(latest["id"]) == result["record_id"]
 
 
 async def test_invalid_metadata_is_refused_before_anything_is_sent(mz_fetch, mz_standin):
@@ -224,25 +244,66 @@ async def test_150_files_go_as_zips_and_the_token_is_nowhere(mz_fetch, mz_standi
     assert all(FULL_TOKEN not in r.get("url", "") for r in mz_standin.requests(""))
 
 
-async def test_a_file_changed_during_the_upload_stops_the_publication(mz_fetch, mz_standin, mz_raw, mz_cs3_root):
-    await sign_in(mz_fetch, mz_standin)
-    name = f"moving-{uuid.uuid4().hex[:6]}"
-    await make_folder(mz_fetch, name, {"big.bin": os.urandom(1 << 20), "small.txt": b"x"})
-    # Zenodo holds the registration of big.bin: the snapshot is taken, its upload not started
-    mz_standin.arm(path_regex=r".*/draft/files$", method="POST", hold=True)
+async def _start_held(mz_fetch, mz_standin, name: str, path_regex: str, method: str) -> dict:
+    """Start publishing ``name`` with Zenodo holding the first request matching
+    ``path_regex`` (the snapshot is taken by then); returns the job once it is held."""
+    mz_standin.arm(path_regex=path_regex, method=method, hold=True)
     response = await mz_fetch("mesh-zenodo", "zenodo", "publications", method="POST",
                               body=json.dumps({"path": name, "metadata": METADATA, "publish": True}))
     job = json.loads(response.body)["job"]
     await wait_job(mz_fetch, job["id"], until=lambda j: any(
-        r.get("status") == "held" for r in mz_standin.requests(r"/draft/files$")))
+        r.get("status") == "held" for r in mz_standin.requests(path_regex)))
+    return job
+
+
+async def test_a_file_changed_during_the_upload_is_published_as_it_was_at_confirm(
+        mz_fetch, mz_standin, mz_raw, mz_cs3_root):
+    await sign_in(mz_fetch, mz_standin)
+    name = f"moving-{uuid.uuid4().hex[:6]}"
+    snapshot = os.urandom(1 << 20)
+    await make_folder(mz_fetch, name, {"big.bin": snapshot, "small.txt": b"x"})
+    # Zenodo holds the registration of the files: the snapshot is taken, no upload started
+    job = await _start_held(mz_fetch, mz_standin, name, r".*/draft/files$", "POST")
     mz_raw.put_ok(f"{mz_cs3_root}/{name}/big.bin", b"changed")
     mz_standin.release()
     done = await wait_job(mz_fetch, job["id"])
-    assert done["state"] == "failed" and "changed during the publication" in done["error"]["message"], done
+    assert done["state"] == "done", done
+    got = record_files(mz_standin, done["result"]["record_id"])
+    assert got["big.bin"] == snapshot  # read from the version that keeps the snapshot
+    manifest = json.loads(got["manifest.json"])
+    assert {f["path"]: f["md5"] for f in manifest["files"]}["big.bin"] == md5(snapshot)
+    assert mz_raw.read(f"{mz_cs3_root}/{name}/big.bin") == b"changed"  # the folder moved on
+
+
+async def test_a_file_changed_while_it_is_sent_is_sent_again_from_its_snapshot(
+        mz_fetch, mz_standin, mz_raw, mz_cs3_root):
+    await sign_in(mz_fetch, mz_standin)
+    name = f"racing-{uuid.uuid4().hex[:6]}"
+    snapshot = os.urandom(8 << 20)
+    await make_folder(mz_fetch, name, {"big.bin": snapshot})
+    # Zenodo holds the content PUT: its body is being streamed from the storage
+    job = await _start_held(mz_fetch, mz_standin, name, r".*/draft/files/big\.bin/content$", "PUT")
+    mz_raw.put_ok(f"{mz_cs3_root}/{name}/big.bin", os.urandom(8 << 20))
+    mz_standin.release()
+    done = await wait_job(mz_fetch, job["id"])
+    assert done["state"] == "done", done
+    assert record_files(mz_standin, done["result"]["record_id"])["big.bin"] == snapshot
+
+
+async def test_a_file_removed_during_the_upload_stops_the_publication(mz_fetch, mz_standin, mz_raw, mz_cs3_root):
+    await sign_in(mz_fetch, mz_standin)
+    name = f"vanishing-{uuid.uuid4().hex[:6]}"
+    await make_folder(mz_fetch, name, {"big.bin": os.urandom(1 << 20), "small.txt": b"x"})
+    job = await _start_held(mz_fetch, mz_standin, name, r".*/draft/files$", "POST")
+    assert mz_raw.delete(f"{mz_cs3_root}/{name}/big.bin").status.code == code_pb2.CODE_OK
+    mz_standin.release()
+    done = await wait_job(mz_fetch, job["id"])
+    assert done["state"] == "failed", done
+    assert "big.bin was removed during the publication" in done["error"]["message"], done
     # nothing was published; publishing again takes the new state (the same draft)
     again = await publish(mz_fetch, path=name, metadata=METADATA, publish=True)
     assert again["state"] == "done", again
-    assert record_files(mz_standin, again["result"]["record_id"])["big.bin"] == b"changed"
+    assert sorted(record_files(mz_standin, again["result"]["record_id"])) == ["manifest.json", "small.txt"]
     assert again["result"]["record_id"] == done["result"]["record_id"]
 
 

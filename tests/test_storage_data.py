@@ -243,6 +243,35 @@ def test_overwrite_makes_a_version_with_the_old_etag(mz_einstein, folder):
     assert r.headers["ETag"] != old.etag
 
 
+def test_a_version_downloads_with_version_key(mz_einstein, mz_marie, folder):
+    """As Reva's data gateway: the file's download endpoint with ``?version_key=`` sends
+    that version (ranges too); an unknown key is 404; an empty one means the file."""
+    path = f"{folder}/ver.bin"
+    first = os.urandom(300_000)
+    mz_einstein.put_ok(path, first)
+    mz_einstein.put_ok(path, b"second")
+    (version,) = mz_einstein.versions(path)
+    proto = mz_einstein.download_protocol(path)
+    headers = {"X-Reva-Transfer": proto.token}
+    got = requests.get(proto.download_endpoint, params={"version_key": version.key}, headers=headers, timeout=30)
+    assert got.status_code == 200 and got.content == first
+    assert got.headers["ETag"] == version.etag and got.headers["Content-Length"] == str(len(first))
+    part = requests.get(proto.download_endpoint, params={"version_key": version.key},
+                        headers={**headers, "Range": "bytes=1000-1999"}, timeout=30)
+    assert part.status_code == 206 and part.content == first[1000:2000]
+    assert requests.get(proto.download_endpoint, headers=headers, timeout=30).content == b"second"
+    for bad in ("nope", "../x", ""):
+        r = requests.get(proto.download_endpoint, params={"version_key": bad}, headers=headers, timeout=30)
+        assert r.status_code == 404 if bad else r.content == b"second", (bad, r.status_code)
+    # a viewer may list versions (Reva's viewer role), so she may read them too
+    share = mz_einstein.share_ok(folder, mz_einstein.grantee(mz_marie.user.id), "viewer")
+    mz_marie.accept(share.id.opaque_id)
+    theirs = mz_marie.download_protocol(f"/home/Shares/{folder.rsplit('/', 1)[1]}/ver.bin")
+    shared = requests.get(theirs.download_endpoint, params={"version_key": version.key},
+                          headers={"X-Reva-Transfer": theirs.token}, timeout=30)
+    assert shared.status_code == 200 and shared.content == first
+
+
 # ----------------------------------------------------------------------------------------
 # ranges
 # ----------------------------------------------------------------------------------------

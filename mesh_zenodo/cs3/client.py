@@ -11,6 +11,11 @@ over a pipe (``c.CS3Client.password_fd``, read once and closed). It may also com
 ``MESH_ZENODO_CS3_PASSWORD`` environment variable, which is removed from ``os.environ`` as
 soon as it is read (the process's initial environment keeps it: ``mesh-zenodo lab``
 re-executes itself without it), or from ``c.CS3Client.password`` in a config file.
+
+Instead of signing in, a client may use a ready access token kept in a file
+(``c.CS3Client.token_file``, or ``MESH_ZENODO_CS3_TOKEN_FILE``): read again whenever it
+was rewritten or is about to expire. That is how kernels and the FUSE mount work: the
+server issues them short-lived tokens and renews the files (services/kernel_access.py).
 """
 
 from __future__ import annotations
@@ -43,11 +48,22 @@ from . import errors
 PASSWORD_ENV = "MESH_ZENODO_CS3_PASSWORD"
 USER_ENV = "MESH_ZENODO_CS3_USER"
 GATEWAY_ENV = "MESH_ZENODO_CS3_GATEWAY"
+TOKEN_FILE_ENV = "MESH_ZENODO_CS3_TOKEN_FILE"
 
 #: renew the access token when it has less than this many seconds left
 TOKEN_RENEW_MARGIN = 60
 #: entries asked for per ListContainer page (a server may answer fewer, see list_container)
 LIST_PAGE_SIZE = 1000
+
+
+def _token_expiry(token: str) -> float:
+    """When an access token expires (its JWT ``exp``); an opaque token is renewed after a
+    conservative hour."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+        return float(claims.get("exp", time.time() + 3600))
+    except jwt.PyJWTError:
+        return time.time() + 3600
 
 
 def reference(path: str) -> spr.Reference:
@@ -137,6 +153,16 @@ class CS3Client(LoggingConfigurable):
         "password. `mesh-zenodo lab` hands the password over this way.",
     )
 
+    token_file = Unicode(
+        config=True,
+        help=f"A file holding a ready CS3 access token, used instead of signing in; read again when it is "
+        f"rewritten or about to expire (kernels get one from the server). Default: ${TOKEN_FILE_ENV}.",
+    )
+
+    @default("token_file")
+    def _default_token_file(self) -> str:
+        return os.environ.get(TOKEN_FILE_ENV, "")
+
     auth_type = Unicode("basic", config=True, help="CS3 auth type (Reva's auth provider name).")
     tls = Bool(False, config=True, help="Use TLS for the gRPC channel to the gateway.")
     root_certificates = Unicode(
@@ -164,6 +190,7 @@ class CS3Client(LoggingConfigurable):
         self._http: aiohttp.ClientSession | None = None
         self._token: str | None = None
         self._token_exp: float = 0.0
+        self._token_stamp = 0  # the token file's mtime when it was last read
         self._user: user_res.User | None = None
         self._auth_lock: asyncio.Lock | None = None
         self._home: str | None = None
@@ -230,6 +257,8 @@ class CS3Client(LoggingConfigurable):
             return await self._authenticate()
 
     async def _authenticate(self) -> user_res.User:
+        if self.token_file:
+            return await self._token_from_file()
         if not self.username:
             raise errors.Unauthenticated("no CS3 user is configured (CS3Client.username)")
         request = gw.AuthenticateRequest(type=self.auth_type, client_id=self.username, client_secret=self.password)
@@ -241,19 +270,62 @@ class CS3Client(LoggingConfigurable):
             raise errors.from_status(response.status, f"signing in to {self.gateway} as {self.username}")
         self._token = response.token
         self._user = response.user
-        try:
-            claims = jwt.decode(response.token, options={"verify_signature": False})
-            self._token_exp = float(claims.get("exp", time.time() + 3600))
-        except jwt.PyJWTError:
-            # an opaque token: renew it after a conservative hour
-            self._token_exp = time.time() + 3600
+        self._token_exp = _token_expiry(response.token)
         return response.user
 
+    async def _token_from_file(self) -> user_res.User:
+        """Take the token the file holds now (and, once, who it belongs to)."""
+        try:
+            with open(self.token_file, encoding="utf-8") as fh:
+                token = fh.read().strip()
+        except OSError as err:
+            raise errors.Unauthenticated(
+                f"cannot read the CS3 token file {self.token_file}: {err.strerror or err}") from None
+        exp = _token_expiry(token)
+        if not token or exp <= time.time():
+            raise errors.Unauthenticated(f"the CS3 token in {self.token_file} has expired (or is empty)")
+        self._token, self._token_exp = token, exp
+        if self._user is None:
+            response = await self._gateway_stub().WhoAmI(
+                gw.WhoAmIRequest(token=token), metadata=(("x-access-token", token),), timeout=self.rpc_timeout)
+            if response.status.code != code_pb2.CODE_OK:
+                raise errors.from_status(response.status, f"checking the CS3 token in {self.token_file}")
+            self._user = response.user
+        return self._user
+
+    async def new_token(self) -> tuple[str, float]:
+        """A new access token for someone else (a kernel, the FUSE mount), and when it
+        expires: signed in afresh with this client's credentials, so it lives only the
+        gateway's token lifetime. A client that itself runs on a token file hands on its
+        own (it has nothing else to give)."""
+        if self.token_file:
+            token = await self._access_token()
+            return token, self._token_exp
+        request = gw.AuthenticateRequest(type=self.auth_type, client_id=self.username, client_secret=self.password)
+        try:
+            response = await self._gateway_stub().Authenticate(request, timeout=self.rpc_timeout)
+        except grpc.aio.AioRpcError as err:
+            raise errors.from_grpc(err, f"signing in to {self.gateway} as {self.username}") from None
+        if response.status.code != code_pb2.CODE_OK:
+            raise errors.from_status(response.status, f"signing in to {self.gateway} as {self.username}")
+        return response.token, _token_expiry(response.token)
+
     async def _access_token(self) -> str:
-        if self._token is None or self._token_exp - time.time() < TOKEN_RENEW_MARGIN:
+        if self._token is None or self._token_exp - time.time() < TOKEN_RENEW_MARGIN or self._file_moved():
             await self.authenticate()
         assert self._token is not None
         return self._token
+
+    def _file_moved(self) -> bool:
+        """Whether the token file was rewritten since it was read (a renewed token)."""
+        if not self.token_file:
+            return False
+        try:
+            stamp = os.stat(self.token_file).st_mtime_ns
+        except OSError:
+            return False
+        moved, self._token_stamp = stamp != self._token_stamp, stamp
+        return moved
 
     @property
     def user(self) -> user_res.User | None:
@@ -571,11 +643,13 @@ class CS3Client(LoggingConfigurable):
 
     @asynccontextmanager
     async def download(
-        self, path: str, *, offset: int = 0, length: int | None = None
+        self, path: str, *, offset: int = 0, length: int | None = None, version_key: str | None = None
     ) -> AsyncIterator[tuple[dict[str, str], AsyncIterator[bytes]]]:
         """Stream ``path`` (or a byte range of it): ``async with client.download(p) as
         (headers, chunks): async for chunk in chunks: ...``. Memory stays bounded by
-        the chunk size, whatever the file size."""
+        the chunk size, whatever the file size. ``version_key`` (a key from
+        :meth:`list_file_versions`) streams that version instead, as Reva's data gateway
+        serves it (``?version_key=``; docs/architecture.md)."""
         request = sp.InitiateFileDownloadRequest(ref=reference(path))
         response = await self._call("InitiateFileDownload", request, f"downloading {path}", path)
         proto = next((p for p in response.protocols if p.protocol == "simple"), None)
@@ -586,8 +660,9 @@ class CS3Client(LoggingConfigurable):
             end = "" if length is None else str(offset + length - 1)
             headers["Range"] = f"bytes={offset}-{end}"
         action = f"downloading {path}"
+        params = {"version_key": version_key} if version_key else None
         try:
-            async with self._session().get(proto.download_endpoint, headers=headers) as resp:
+            async with self._session().get(proto.download_endpoint, headers=headers, params=params) as resp:
                 if resp.status >= 300:
                     raise errors.from_http(resp.status, await resp.text(errors="replace"), action, path)
 

@@ -512,16 +512,13 @@ class PublishService(LoggingConfigurable):
         if present is not None:
             await zenodo.delete_draft_file(draft_id, upload.key)
         stream = _Source(cs3, upload, item)
-        await stream.check_all()  # changed since the snapshot: stop before sending anything
+        await stream.check_all()  # the snapshot content gone: stop before sending anything
         try:
-            entry = await zenodo.upload_draft_file(draft_id, upload.key, stream.fresh, upload.size, md5=known)
-            stream.raise_if_changed()
-        except BaseException as err:
+            entry = await self._send(zenodo, draft_id, upload, stream, known)
+        except BaseException:
             # cancelled or failed: leave a clean draft (no half-uploaded file entry)
             with contextlib.suppress(Exception):
                 await asyncio.shield(zenodo.delete_draft_file(draft_id, upload.key))
-            if isinstance(err, zenodo_errors.ChecksumMismatch):
-                stream.raise_if_changed()
             raise
         upload.md5 = md5_of(entry)
         if not upload.archive:
@@ -534,6 +531,26 @@ class PublishService(LoggingConfigurable):
             self._remember_zip(draft_id, upload)
         item.bytes_done = upload.size
         item.finish(DONE, None, md5=upload.md5)
+
+    @staticmethod
+    async def _send(zenodo, draft_id: str, upload: Upload, stream: _Source, known: str | None) -> dict:
+        """Upload once; if a member moved while it was sent, once more (it is then read
+        from the version holding its snapshot content)."""
+        for attempt in (1, 2):
+            try:
+                entry = await zenodo.upload_draft_file(draft_id, upload.key, stream.fresh, upload.size, md5=known)
+            except zenodo_errors.ChecksumMismatch:
+                stream.raise_if_changed()
+                if not stream.again or attempt == 2:
+                    raise
+            else:
+                stream.raise_if_changed()
+                if not stream.again:
+                    return entry
+            if attempt == 1:
+                with contextlib.suppress(zenodo_errors.NotFound):
+                    await zenodo.delete_draft_file(draft_id, upload.key)
+        raise SnapshotChanged(f"{upload.key} kept changing while it was published: publish again")
 
     async def _manifest(self, job, zenodo, draft_id, request, files, uploads, present) -> None:
         manifest = {
@@ -600,15 +617,23 @@ class PublishService(LoggingConfigurable):
 
 class _Source:
     """The bytes of one upload from the storage (a file, or a zip of files), for each
-    attempt a fresh stream of exactly the declared size. Each member is checked against
-    its snapshot etag before and after it is read; a change is noted (:attr:`changed`)
-    rather than raised mid-stream (the receiving server would wait for the bytes it was
-    promised), and :meth:`raise_if_changed` stops the publication after the request."""
+    attempt a fresh stream of exactly the declared size, always of the snapshot.
+
+    Each member is checked against its snapshot etag before and after it is read. A
+    member that moved on is read from the version that keeps its snapshot content (the
+    storage keeps the previous content of every overwrite; :attr:`pinned`); one that
+    moved while it was being read makes the upload go again (:attr:`again`), from that
+    version. Only when the snapshot content is gone (removed, or no version left) is the
+    change noted (:attr:`changed`) rather than raised mid-stream (the receiving server
+    would wait for the bytes it was promised); :meth:`raise_if_changed` stops the
+    publication after the request."""
 
     def __init__(self, cs3: CS3Client, upload: Upload, item: JobItem) -> None:
         self.cs3, self.upload, self.item = cs3, upload, item
         self.member_md5: dict[str, str] = {}
         self.changed: list[str] = []
+        self.pinned: dict[str, str] = {}  # member rel -> version key holding its snapshot
+        self.again = False
 
     async def check_all(self) -> None:
         for member in self.upload.members:
@@ -622,6 +647,7 @@ class _Source:
     def fresh(self) -> AsyncIterator[bytes]:
         self.item.bytes_done = 0
         self.changed = []
+        self.again = False
         if self.upload.archive:
             return self._archive()
         return self._file(self.upload.members[0])
@@ -637,8 +663,8 @@ class _Source:
                 count += len(chunk)
                 self.item.bytes_done += len(chunk)
                 yield chunk
-        if count < member.size:  # shrank meanwhile: keep the promised length, note it
-            self._note(member, "changed during the publication (the record would mix two states)")
+        if count < member.size:  # shrank meanwhile: keep the promised length, go again
+            self.again = True
             yield b"\0" * (member.size - count)
 
     async def _archive(self) -> AsyncIterator[bytes]:
@@ -647,8 +673,8 @@ class _Source:
         async for chunk in stream.chunks():
             self.item.bytes_done += len(chunk)
             yield chunk
-        for problem in stream.problems:
-            self.changed.append(f"{problem} (the record would mix two states)")
+        if stream.problems:  # a member's length moved under the zip: go again
+            self.again = True
         self.member_md5 = {m.name: m.md5 for m in members if m.md5}
 
     def _opener(self, member: SnapshotFile):
@@ -656,24 +682,48 @@ class _Source:
 
     @contextlib.asynccontextmanager
     async def _read(self, member: SnapshotFile):
-        await self._check(member)
-        async with self.cs3.download(member.path) as (_, chunks):
+        if member.rel not in self.pinned and await self._check(member) and member.rel not in self.pinned:
+            yield _nothing()  # its snapshot is gone (noted): padded, and the publication stops after
+            return
+        key = self.pinned.get(member.rel)
+        async with self.cs3.download(member.path, version_key=key) as (_, chunks):
             yield chunks
-        await self._check(member)
+        if key is None and await self._check(member):
+            self.again = True  # moved while it was read: the bytes sent may mix two states
 
-    async def _check(self, member: SnapshotFile) -> None:
+    async def _check(self, member: SnapshotFile) -> bool:
+        """Whether ``member`` moved on since the snapshot (then its snapshot content is
+        pinned to a version, or the change noted)."""
         try:
             info = await self.cs3.stat(member.path)
         except cs3_errors.NotFound:
             self._note(member, "was removed during the publication")
-            return
-        if info.etag != member.etag:
-            self._note(member, "changed during the publication (the record would mix two states)")
+            return True
+        if info.etag == member.etag:
+            return False
+        key = await self._version_of(member)
+        if key is None:
+            self._note(member, "changed during the publication and its snapshot version is gone")
+        else:
+            self.pinned[member.rel] = key
+        return True
+
+    async def _version_of(self, member: SnapshotFile) -> str | None:
+        try:
+            versions = await self.cs3.list_file_versions(member.path)
+        except cs3_errors.CS3Error:
+            return None
+        return next((v.key for v in versions if v.etag == member.etag and v.size == member.size), None)
 
     def _note(self, member: SnapshotFile, what: str) -> None:
-        text = f"{member.rel} {what}"
+        text = f"{member.rel} {what} (the record would mix two states)"
         if text not in self.changed:
             self.changed.append(text)
+
+
+async def _nothing() -> AsyncIterator[bytes]:
+    return
+    yield  # (an async generator that yields nothing)
 
 
 @contextlib.contextmanager

@@ -51,7 +51,7 @@ Test control (no auth: keep the stand-in on loopback) under ``/_standin/``:
   used): ``"status": 429|500|503`` (with ``"retry_after": s`` or ``"rate_limit_reset": s``
   and an optional JSON ``"body"``), ``"delay": s``, ``"drop": true`` (close without an
   answer), ``"drop_after_bytes": n`` (cut a download after n bytes), ``"rate": bytes/s``
-  (slow download), ``"corrupt_at": n`` (flip byte n of a download), ``"ignore_range":
+  (a slow link: a download sent, or an upload's body received, no faster than that), ``"corrupt_at": n`` (flip byte n of a download), ``"ignore_range":
   true`` (answer 200 with the whole file), ``"hold": true`` (keep the request waiting
   until ``POST /_standin/release``). ``"times": null`` keeps it armed; ``"skip": n``
   lets n matching requests through first; ``"after_handler": true`` lets the request do

@@ -77,12 +77,17 @@ async def receive_file(request: web.Request, data_dir: str, short_message: str) 
     digest = hashlib.md5()
     size = 0
     loop = asyncio.get_running_loop()
+    fault = request.get("fault")
+    rate = fault.rate if fault and fault.rate else None  # a slow link (see faults)
+    started = loop.time()
     try:
         with open(path, "wb") as out:
-            async for chunk in request.content.iter_chunked(1 << 20):
+            async for chunk in request.content.iter_chunked(max(1024, min(1 << 20, int(rate / 10))) if rate else 1 << 20):
                 digest.update(chunk)
                 size += len(chunk)
                 await loop.run_in_executor(None, out.write, chunk)
+                if rate:  # no faster than the link: wait until size/rate seconds have passed
+                    await asyncio.sleep(max(0.0, started + size / rate - loop.time()))
     except BaseException:
         os.unlink(path)
         raise

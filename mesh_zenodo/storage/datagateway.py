@@ -2,7 +2,8 @@
 
 * ``PUT  /data/simple/<upload id>``   whole body, ``Upload-Length`` (or ``Content-Length``)
 * ``PATCH|HEAD /data/tus/<upload id>`` tus 1.0.0 core, the length may be deferred
-* ``GET|HEAD /data/simple/<download id>`` streamed, single ``Range`` (206 / 416)
+* ``GET|HEAD /data/simple/<download id>`` streamed, single ``Range`` (206 / 416);
+  ``?version_key=<key>`` sends one of the file's versions (as Reva's data gateway)
 * ``GET|HEAD|PUT|POST /s/<token>[/<path>]`` a public link, for anyone: its page (listing,
   upload form, password form), downloads, uploads (:class:`PublicLinkHandler`, :mod:`.links`)
 
@@ -750,7 +751,8 @@ class TransferHandler(_FileSender):
 
     async def _download_file(self, *, send_body: bool) -> None:
         try:
-            fh, info = await self.store.run(self.store.transfers.open_download, self._download)
+            version_key = self.get_query_argument("version_key", "") or None  # empty: the file (as Reva)
+            fh, info = await self.store.run(self.store.transfers.open_download, self._download, version_key)
         except StorageError as exc:
             self._send(exc.http_status, exc.message)
             return

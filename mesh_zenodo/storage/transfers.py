@@ -16,6 +16,7 @@ space uploads reserve, and the commit that puts a finished upload in place.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import os
 import stat as statmod
@@ -491,10 +492,21 @@ class Transfers:
             raise
         return os.fdopen(fd, "rb"), info
 
-    def open_download(self, session: DownloadSession):
-        """:meth:`open_file` for the file of a download."""
+    def open_download(self, session: DownloadSession, version_key: str | None = None):
+        """:meth:`open_file` for the file of a download, or for one of its versions
+        (``version_key``): then the info describes that version's content."""
         user, loc = self.download_target(session)
-        return self.open_file(user, loc)
+        if version_key is None:
+            return self.open_file(user, loc)
+        fh, version = self.store.versions.open(user, loc, version_key)
+        try:
+            st = self.store._require(loc)
+            info = self.store.nodes.info(user, loc, st, self.store.nodes.row(loc, st), None, ())
+        except BaseException:
+            fh.close()
+            raise
+        info = dataclasses.replace(info, size=version.size, etag=version.etag, mtime_ns=version.mtime_ns, md5=None)
+        return fh, info
 
     # ---------------------------------------------------------------------------------
     # housekeeping

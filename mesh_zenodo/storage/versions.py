@@ -50,6 +50,23 @@ class Versions:
         )
         return [Version(*r) for r in rows]
 
+    def open(self, user: User, loc: Loc, key: str):
+        """Open version ``key`` of a file for reading (a download with ``version_key``,
+        as Reva's data gateway serves it): (binary file object, the :class:`Version`).
+        Needs both the download and the list-versions permission."""
+        node_id = self._file_node(user, loc, "list_file_versions")
+        self.store.authorize(user, loc, "initiate_file_download")
+        row = self.store.db.execute(
+            "SELECT key, size, mtime_ns, etag FROM versions WHERE node_id=? AND key=?", (node_id, key)
+        ).fetchone()
+        if row is None or "/" in key or key in ("", ".", ".."):
+            raise NotFound(f"no version {key!r} of {loc.path}")
+        try:
+            fd = os.open(self.store.versions_dir / node_id / key, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            raise NotFound(f"no version {key!r} of {loc.path}") from None
+        return os.fdopen(fd, "rb"), Version(*row)
+
     def source(self, user: User, loc: Loc, key: str, lock_id: str = "") -> str:
         """The on-disk path of a version about to be restored (checks permissions and
         the file's lock)."""
