@@ -15,10 +15,13 @@ from jupyter_server.log import log_request
 from traitlets import Instance, default
 
 from . import rest
+from .kernels import CS3KernelManager
+from .launcher import die_with_parent_hook
 from .contents import CS3ContentsManager
 from .contents.manager import MERGE_EVENT, MERGE_EVENT_SCHEMA
 from .cs3.client import CS3Client
 from .services.jobs import JobRegistry
+from .services.kernel_access import KernelAccess
 from .services.publishing import PublishService
 from .services.pulls import PullService
 from .services.sharing import SharingService
@@ -42,6 +45,7 @@ class MeshZenodoApp(ExtensionApp):
     # c.PullService.* (listed by --help-all)
     classes = [
         *ExtensionApp.classes, CS3Client, CS3ContentsManager, ZenodoClient, ZenodoConnection, PullService, PublishService,
+        KernelAccess,
     ]
 
     cs3 = Instance(CS3Client, help="The CS3 connection of the REST API (the contents manager's, on CS3).")
@@ -51,6 +55,8 @@ class MeshZenodoApp(ExtensionApp):
     sharing = Instance(SharingService, help="Shares, shares with me and grantee search on the CS3 storage.")
     spaces = Instance(SpaceService, help="Project spaces, their members and quota.")
     publishing = Instance(PublishService, help="Publishes folders of the storage to Zenodo.")
+    kernel_access = Instance(KernelAccess, allow_none=True,
+                             help="The FUSE mount and tokens of kernels and terminals (Lab's files on CS3 only).")
 
     @default("cs3")
     def _default_cs3(self) -> CS3Client:
@@ -87,11 +93,42 @@ class MeshZenodoApp(ExtensionApp):
     def _default_spaces(self) -> SpaceService:
         return SpaceService(self.cs3, self.sharing.sharing)
 
+    @default("kernel_access")
+    def _default_kernel_access(self) -> KernelAccess | None:
+        contents = self.serverapp.contents_manager
+        if not isinstance(contents, CS3ContentsManager):
+            return None
+        return KernelAccess(parent=self, log=self.log, cs3=self.cs3, root=lambda: contents.cs3_path(""),
+                            scratch=self.serverapp.root_dir, preexec_fn=die_with_parent_hook(),
+                            on_mount=self._terminals_on_mount)
+
     def initialize_settings(self) -> None:
         if MERGE_EVENT not in self.serverapp.event_logger.schemas.schema_ids:
             self.serverapp.event_logger.register_event_schema(MERGE_EVENT_SCHEMA)
         if install_rooms is not None and isinstance(self.serverapp.contents_manager, CS3ContentsManager):
             install_rooms(self.serverapp)
+        kernels = self.serverapp.kernel_manager
+        if self.kernel_access is not None and isinstance(kernels, CS3KernelManager):
+            kernels.kernel_access = self.kernel_access
+        elif self.kernel_access is not None:
+            self.log.warning("mesh-zenodo: kernels start in %s, not on the storage: set "
+                             "c.ServerApp.kernel_manager_class = 'mesh_zenodo.kernels.CS3KernelManager'",
+                             self.serverapp.root_dir)
+
+    async def _start_jupyter_server_extension(self, serverapp) -> None:
+        if self.kernel_access is not None:  # mount at start (kernels and the panel also ask)
+            await self.kernel_access.ensure_started()
+
+    async def _terminals_on_mount(self, mount_root: str, token_file: str) -> None:
+        """Terminals start in the mount (or the folder asked for, below it), with a token
+        of their own for cs3://."""
+        settings = self.serverapp.web_app.settings
+        terminals = settings.get("terminal_manager")
+        if terminals is None:
+            return
+        settings["server_root_dir"] = mount_root  # (what POST /api/terminals resolves "cwd" against)
+        terminals.term_settings = {**getattr(terminals, "term_settings", {}), "cwd": mount_root}
+        terminals.extra_env = {**(terminals.extra_env or {}), **self.kernel_access.environment(token_file)}
 
     def initialize_handlers(self) -> None:
         settings = self.serverapp.web_app.settings
@@ -99,7 +136,7 @@ class MeshZenodoApp(ExtensionApp):
         self.handlers.extend(
             rest.routes(
                 cs3=self.cs3, connection=self.zenodo_connection, jobs=self.jobs, pulls=self.pulls, sharing=self.sharing,
-                spaces=self.spaces, publishing=self.publishing,
+                spaces=self.spaces, publishing=self.publishing, kernel_access=self.kernel_access,
             )
         )
 
@@ -110,5 +147,7 @@ class MeshZenodoApp(ExtensionApp):
             await contents.documents.bases.flush()
         # first the jobs: cancelled pulls clean up through the CS3 client
         await self.jobs.close()
+        if self.kernel_access is not None:
+            await self.kernel_access.stop()
         await self.zenodo_connection.close()
         await self.cs3.close()

@@ -35,9 +35,10 @@ DEFAULT_HTTP = "127.0.0.1:19001"
 SCRATCH_README = """\
 This is the scratch folder of `mesh-zenodo lab` for the CS3 user {user}.
 
-Kernels and terminals start here. Lab's files (what its file browser shows) are on the
-CS3 storage {gateway}, and kernels do not see them yet: what a kernel writes here stays
-on this machine and does not appear in Lab's file browser.
+Kernels and terminals start here only when the CS3 storage {gateway} cannot be mounted
+with FUSE (no /dev/fuse, or no fusermount3: the ScienceMesh panel says why). Then what a
+kernel writes here stays on this machine and does not appear in Lab's file browser; in a
+kernel, cs3://home/<path> still reaches the storage (fsspec, pandas, xarray).
 """
 
 
@@ -254,7 +255,7 @@ def _hand_over(secret: str) -> int:
 
 
 def _scratch(data_dir: Path, username: str, gateway: str) -> Path:
-    """The folder kernels and terminals start in, until they can see the CS3 storage."""
+    """The folder kernels and terminals start in when the storage cannot be mounted."""
     scratch = data_dir / "mesh-zenodo" / "scratch" / _safe_name(username)
     scratch.mkdir(parents=True, exist_ok=True)
     readme = scratch / "README.txt"
@@ -297,8 +298,10 @@ def lab(args: argparse.Namespace, jupyter_args: list[str], argv: list[str]) -> i
         if embedded:  # its data gateway serves the public links' pages
             config.CS3Client.public_links_url = f"http://{args.storage_http}/s/"
         config.CS3Client.tls = args.tls
-        # kernels and terminals start in a scratch folder, not wherever this was run from
+        # kernels and terminals start in the FUSE mount of the storage (their notebook's
+        # folder); without FUSE in a scratch folder, not wherever this was run from
         config.ServerApp.root_dir = str(_scratch(data_dir, args.user, gateway))
+        config.ServerApp.kernel_manager_class = "mesh_zenodo.kernels.CS3KernelManager"
         # Lab's workspaces (open tabs, layout) per storage and user
         workspaces = data_dir / "mesh-zenodo" / "workspaces" / _safe_name(gateway) / _safe_name(args.user)
         workspaces.mkdir(parents=True, exist_ok=True)

@@ -124,7 +124,7 @@ class StorageProcess(ProgramProcess):
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
-def _die_with_parent_hook():
+def die_with_parent_hook():
     """A ``preexec_fn`` that makes the child get SIGTERM when its parent dies (Linux;
     ``None`` elsewhere). libc is loaded here, in the parent: the hook itself only calls it."""
     if not sys.platform.startswith("linux"):
@@ -155,7 +155,7 @@ def _popen(command: list[str], env: dict[str, str] | None) -> subprocess.Popen:
         # which stops this one in order (Jupyter first asks whether to shut down)
         start_new_session=True,
         # and it stops when the process that started it dies, however it dies
-        preexec_fn=_die_with_parent_hook(),
+        preexec_fn=die_with_parent_hook(),
     )
 
 

@@ -5,12 +5,14 @@ Zenodo stand-in) stand on their own. A new module that breaks a rule fails here.
 The layers of the Jupyter server extension, top to bottom (docs/architecture.md)::
 
     app, cli, launcher, pytest_plugin    composition root and programs (with rooms, fileid:
-                                         the hooks into jupyter-collaboration)
+                                         the hooks into jupyter-collaboration; kernels:
+                                         jupyter_server's kernel manager on the storage)
     rest                                 thin handlers
     contents                             the contents manager jupyter_server calls
     http_errors                          the one map of our errors to HTTP
     services                             the product's rules
-    cs3 | zenodo | merge                 clients (no tornado, no jupyter_server); the pure merge
+    cs3 | zenodo | merge | fs            clients (no tornado, no jupyter_server); the pure merge;
+                                         cs3:// for fsspec and the FUSE mount program
 """
 
 from __future__ import annotations
@@ -24,12 +26,12 @@ PACKAGE = Path(__file__).resolve().parent.parent / "mesh_zenodo"
 
 #: the layers, top first; a module may import its own layer and those below it
 LAYERS = [
-    {"app", "cli", "zenodo_cli", "launcher", "pytest_plugin", "rooms", "fileid"},
+    {"app", "cli", "zenodo_cli", "launcher", "pytest_plugin", "rooms", "fileid", "kernels"},
     {"rest"},
     {"contents"},
     {"http_errors"},
     {"services"},
-    {"cs3", "zenodo", "merge"},
+    {"cs3", "zenodo", "merge", "fs"},
 ]
 #: separate programs: what each may import from the package besides itself
 PROGRAMS = {

@@ -1,6 +1,6 @@
 """`mesh-zenodo lab --gateway ... --debug` with the password in the environment, as the
 README documents: the password is in no log, no environment and no command line of the
-server or its kernels; kernels start in a scratch folder; Lab's workspaces are per user."""
+server or its kernels; kernels start in the storage's FUSE mount; Lab's workspaces are per user."""
 
 from __future__ import annotations
 
@@ -121,12 +121,18 @@ def test_the_access_token_is_not_in_the_debug_log(einstein_lab):
     assert "eyJ" not in einstein_lab.log
 
 
-def test_kernels_start_in_the_scratch_folder(einstein_lab, jupyter_home):
-    scratch = jupyter_home / "data" / "mesh-zenodo" / "scratch" / "einstein"
-    assert os.readlink(f"/proc/{einstein_lab.kernel_pid}/cwd") == str(scratch)
-    assert os.listdir(scratch) == ["README.txt"]
-    readme = (scratch / "README.txt").read_text()
-    assert "CS3 storage" in readme and "kernels do not see them yet" in readme
+def test_kernels_start_on_the_storage_mount(einstein_lab, jupyter_home):
+    """mesh-zenodo lab mounts the storage (FUSE, as CI runs: root with /dev/fuse): a kernel
+    started without a notebook works in the mount's root, what the file browser shows as /."""
+    status, session = einstein_lab.request("GET", "/mesh-zenodo/session")
+    assert status == 200 and session["kernels"]["mounted"] is True, session
+    mount = session["kernels"]["path"]
+    assert mount.startswith(str(jupyter_home))  # under Jupyter's runtime folder
+    assert os.readlink(f"/proc/{einstein_lab.kernel_pid}/cwd") == mount
+    assert "on-the-storage.txt" in os.listdir(mount)
+    # the scratch folder is there for a machine without FUSE, and says so
+    readme = (jupyter_home / "data" / "mesh-zenodo" / "scratch" / "einstein" / "README.txt").read_text()
+    assert "cannot be mounted" in readme and "cs3://" in readme
 
 
 def test_each_user_has_workspaces_of_their_own(storage, einstein_lab, jupyter_home):

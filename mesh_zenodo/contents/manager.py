@@ -606,5 +606,9 @@ class CS3ContentsManager(AsyncContentsManager):
         return f"Serving notebooks from the CS3 storage at {self.client.gateway} as {self.client.username}"
 
     async def get_kernel_path(self, path, model=None):
-        # kernels run on the Jupyter server's disk, not on the storage
-        return ""
+        """The folder a kernel for ``path`` starts in (the kernel manager maps it onto the
+        FUSE mount, or onto its scratch folder without one): the notebook's folder, by
+        its name alone (no storage call: a kernel must start even with the storage away)."""
+        if not isinstance(path, str):
+            return ""
+        return posixpath.dirname(path.strip("/"))

@@ -27,6 +27,7 @@ from ..cs3.client import CS3Client
 from ..http_errors import to_http
 from ..services.errors import NotOnCS3
 from ..services.jobs import JobRegistry
+from ..services.kernel_access import KernelAccess
 from ..services.pulls import PullService
 from ..services.sharing import SharingService
 from ..services.spaces import SpaceService
@@ -57,6 +58,7 @@ class MeshHandler(ExtensionHandlerMixin, APIHandler):
         sharing: SharingService | None = None,
         spaces: SpaceService | None = None,
         publishing: PublishService | None = None,
+        kernel_access: KernelAccess | None = None,
         **kwargs: Any,
     ) -> None:
         super().initialize(name, **kwargs)
@@ -67,6 +69,7 @@ class MeshHandler(ExtensionHandlerMixin, APIHandler):
         self.sharing = sharing
         self.spaces = spaces
         self.publishing = publishing
+        self.kernel_access = kernel_access
 
     # ------------------------------------------------------------------ answers
 

@@ -5,7 +5,10 @@ panel's header).
 configured with the CS3 contents manager) or ``"local"`` (plain ``jupyter lab`` with the
 package installed: Lab's files are on the local disk, nothing is contacted, and
 ``message`` says how to work on a CS3 storage). On CS3, ``connected`` is false with a 401
-(refused sign-in) or 503 (gateway unreachable) and the reason in ``message``."""
+(refused sign-in) or 503 (gateway unreachable) and the reason in ``message``.
+
+``kernels`` says where kernels and terminals work: ``{"mounted": true, "path": ...}`` (the
+FUSE mount of the storage), or ``{"mounted": false, "reason": ..., "scratch": ...}``."""
 
 from __future__ import annotations
 
@@ -38,6 +41,8 @@ class SessionHandler(MeshHandler):
             return
         try:
             user = await client.whoami()
+            if self.kernel_access is not None:
+                await self.kernel_access.ensure_started()
             storage["home"] = await client.get_home()
         except errors.CS3Error as err:
             self.send(
@@ -57,5 +62,6 @@ class SessionHandler(MeshHandler):
                 },
                 "storage": storage,
                 "contents": "cs3",
+                "kernels": self.kernel_access.status() if self.kernel_access is not None else None,
             }
         )
