@@ -1,12 +1,15 @@
 """The ScienceMesh panel in a real headless Chromium when there is no CS3 session to
 show: plain `jupyter lab` (Lab's files on the local disk: a calm notice, nothing wrong),
 and `mesh-zenodo lab` whose CS3 gateway does not answer (an error box with Retry, a Lab
-notification that explains the empty file browsers, once, and My Files saying why)."""
+notification that explains the empty file browsers, once, and My Files saying why).
+And, signed in, where kernels and terminals work: a quiet line when they start in the
+storage's FUSE mount, a warning with the reason and the scratch folder when they do not."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -14,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from mesh_zenodo.pytest_plugin import CHROMIUM, CHROMIUM_ARGS, LabProcess, free_port, start_lab
+from mesh_zenodo.pytest_plugin import CHROMIUM, CHROMIUM_ARGS, LabProcess, free_port, lab_page, start_lab
 from playwright.sync_api import Page, expect, sync_playwright
 
 
@@ -174,3 +177,64 @@ def test_an_unreachable_storage_explains_the_empty_file_browsers(unreachable_lab
             page.screenshot(path=str(tmp_path / "unreachable-end.png"))
             browser.close()
     assert not [e for e in errors if "mesh-zenodo" in e], errors
+
+
+def session_answer(lab: LabProcess) -> dict:
+    with urllib.request.urlopen(f"{lab.url}/mesh-zenodo/session", timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+@pytest.fixture
+def lab_without_mount(mz_storage, mz_cs3_root, tmp_path):
+    """`mesh-zenodo lab` on the embedded storage with the FUSE mount turned off
+    (c.KernelAccess.mount = False)."""
+    lab = start_lab(mz_storage.grpc_addr, mz_cs3_root, tmp_path, {"KernelAccess": {"mount": False}})
+    yield lab
+    lab.stop()
+
+
+def test_without_the_mount_the_panel_says_where_kernels_start_and_why(lab_without_mount, tmp_path):
+    lab = lab_without_mount
+    kernels = session_answer(lab)["kernels"]
+    assert kernels == {
+        "mounted": False, "path": None, "reason": "mounting is turned off (c.KernelAccess.mount)",
+        "scratch": str(tmp_path),
+    }
+    with lab_page(f"{lab.url}/lab?reset", screenshot=tmp_path / "kernels-scratch.png") as page:
+        panel = open_sciencemesh(page)
+        expect(panel.locator('[data-testid="mz-session-user"]')).to_be_visible(timeout=20_000)
+        line = panel.locator('[data-testid="mz-session-kernels"]')
+        expect(line).to_be_visible()
+        expect(line).to_have_class(re.compile(r"\bmz-Notice\b"))
+        expect(line).to_have_attribute("role", "note")
+        expect(line).to_have_text(
+            f"Kernels and terminals start in {tmp_path}, not on the storage: mounting is turned off "
+            "(c.KernelAccess.mount). In a kernel, cs3://home/… still reaches your files."
+        )
+        expect(line.locator("code")).to_have_text([str(tmp_path), "cs3://home/…"])
+        expect(panel).not_to_contain_text("work on the storage")
+    assert "not on the storage: mounting is turned off (c.KernelAccess.mount)" in lab.log
+
+
+@pytest.fixture
+def lab_with_mount(mz_storage, mz_cs3_root, tmp_path):
+    """`mesh-zenodo lab` on the embedded storage as configured by default (FUSE mount on)."""
+    lab = start_lab(mz_storage.grpc_addr, mz_cs3_root, tmp_path)
+    yield lab
+    lab.stop()
+
+
+def test_with_the_mount_the_panel_says_quietly_that_kernels_work_on_the_storage(lab_with_mount, tmp_path):
+    lab = lab_with_mount
+    kernels = session_answer(lab)["kernels"]
+    assert kernels["mounted"] is True, (kernels, lab.log)
+    assert kernels["path"].startswith(f"{tmp_path}/runtime/mesh-zenodo/") and kernels["path"].endswith("/cs3")
+    assert kernels["reason"] is None and kernels["scratch"] is None
+    with lab_page(f"{lab.url}/lab?reset", screenshot=tmp_path / "kernels-mounted.png") as page:
+        panel = open_sciencemesh(page)
+        line = panel.locator('[data-testid="mz-session-kernels"]')
+        expect(line).to_have_text("Kernels and terminals work on the storage", timeout=20_000)
+        expect(line).to_be_visible()
+        expect(line).to_have_attribute("title", f"Mounted at {kernels['path']}")
+        expect(line).not_to_have_class(re.compile(r"\bmz-Notice\b"))
+        expect(panel.locator(".mz-Notice")).to_have_count(0)

@@ -29,7 +29,11 @@ export async function fetchSession(
   if (info && info.connected === false && info.contents === 'local') {
     return { kind: 'local', local: info };
   }
-  return { kind: 'connected', session: { ...(info as ISessionInfo), connected: true } };
+  const session = info as ISessionInfo;
+  return {
+    kind: 'connected',
+    session: { ...session, connected: true, kernels: session.kernels ?? null }
+  };
 }
 
 /**

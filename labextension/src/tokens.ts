@@ -45,6 +45,36 @@ export interface IStorageInfo {
 }
 
 /**
+ * Kernels and terminals start in a FUSE mount of the user's CS3 space (kernels
+ * in their notebook's folder of it).
+ */
+export interface IKernelsMounted {
+  mounted: true;
+  /** The mount's local path. */
+  path: string;
+  reason: null;
+  scratch: null;
+}
+
+/**
+ * There is no FUSE mount: kernels and terminals start in a local scratch
+ * folder (`cs3://` still reaches the storage from a kernel).
+ */
+export interface IKernelsNotMounted {
+  mounted: false;
+  path: null;
+  /** Why there is no mount, e.g. `/dev/fuse is missing (...)`. */
+  reason: string;
+  /** The local folder kernels and terminals start in. */
+  scratch: string;
+}
+
+/**
+ * Where kernels and terminals work, as the session endpoint reports it.
+ */
+export type KernelsInfo = IKernelsMounted | IKernelsNotMounted;
+
+/**
  * A 200 answer of the session endpoint when Lab's files are on the CS3 storage.
  */
 export interface ISessionInfo {
@@ -53,6 +83,11 @@ export interface ISessionInfo {
   storage: IStorageInfo;
   /** Which contents manager serves Lab's files: the CS3 one. */
   contents: 'cs3';
+  /**
+   * Where kernels and terminals work; `null` when the server does not place
+   * them (not set up for it).
+   */
+  kernels: KernelsInfo | null;
 }
 
 /**

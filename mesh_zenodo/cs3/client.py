@@ -286,8 +286,11 @@ class CS3Client(LoggingConfigurable):
             raise errors.Unauthenticated(f"the CS3 token in {self.token_file} has expired (or is empty)")
         self._token, self._token_exp = token, exp
         if self._user is None:
-            response = await self._gateway_stub().WhoAmI(
-                gw.WhoAmIRequest(token=token), metadata=(("x-access-token", token),), timeout=self.rpc_timeout)
+            try:
+                response = await self._gateway_stub().WhoAmI(
+                    gw.WhoAmIRequest(token=token), metadata=(("x-access-token", token),), timeout=self.rpc_timeout)
+            except grpc.aio.AioRpcError as err:
+                raise errors.from_grpc(err, f"checking the CS3 token in {self.token_file}") from None
             if response.status.code != code_pb2.CODE_OK:
                 raise errors.from_status(response.status, f"checking the CS3 token in {self.token_file}")
             self._user = response.user

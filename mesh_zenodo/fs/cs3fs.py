@@ -54,6 +54,8 @@ def translated(path: str):
         raise FileExistsError(errno.EEXIST, str(err), path) from None
     except errors.Locked as err:
         raise PermissionError(errno.EBUSY, str(err), path) from None
+    except errors.InvalidArgument as err:
+        raise OSError(errno.EINVAL, str(err), path) from None
     except errors.InsufficientStorage as err:
         raise OSError(errno.ENOSPC, str(err), path) from None
     except errors.CS3Error as err:
@@ -213,10 +215,10 @@ class CS3FileSystem(AsyncFileSystem):
                 missing.append(probe)
                 probe = posixpath.dirname(probe)
                 continue
+            if probe == path and (info["type"] != "directory" or not exist_ok):
+                raise FileExistsError(errno.EEXIST, "already exists", path)
             if info["type"] != "directory":
                 raise NotADirectoryError(errno.ENOTDIR, "not a folder", probe)
-            if probe == path and not exist_ok:
-                raise FileExistsError(errno.EEXIST, "already exists", path)
             break
         for folder in reversed(missing):
             with translated(folder), contextlib.suppress(errors.AlreadyExists):

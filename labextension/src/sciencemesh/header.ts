@@ -9,6 +9,7 @@ import {
   ISessionFailure,
   ISessionInfo,
   IStorageInfo,
+  KernelsInfo,
   SessionState
 } from '../tokens';
 
@@ -88,7 +89,47 @@ export class SessionHeader extends Widget {
       h('span', { className: 'mz-SessionHeader-gateway' }, storage.gateway)
     );
 
-    return [userBox, storageBox];
+    const kernels = session.kernels && this._renderKernels(session.kernels, storage);
+    return kernels ? [userBox, storageBox, kernels] : [userBox, storageBox];
+  }
+
+  /**
+   * Where kernels and terminals work: a quiet line when they start on the
+   * storage (its FUSE mount), a warning when they start in a local folder.
+   */
+  private _renderKernels(kernels: KernelsInfo, storage: IStorageInfo): HTMLElement {
+    const trans = this._trans;
+    if (kernels.mounted) {
+      return h(
+        'div',
+        {
+          className: 'mz-SessionHeader-kernels mz-mod-mounted',
+          testid: 'mz-session-kernels',
+          title: trans.__('Mounted at %1', kernels.path)
+        },
+        trans.__('Kernels and terminals work on the storage')
+      );
+    }
+    // one sentence to translate; its `quoted` parts (folder, URL) shown as code
+    const home = (storage.home ?? '').replace(/^\/+/, '');
+    const reason = kernels.reason.replace(/`/g, "'").replace(/[.\s]+$/, '');
+    const where = trans.__(
+      'Kernels and terminals start in `%1`, not on the storage: %2.',
+      kernels.scratch,
+      reason
+    );
+    const reach = home
+      ? trans.__('In a kernel, `cs3://%1/…` still reaches your files.', home)
+      : '';
+    return h(
+      'div',
+      {
+        className: 'mz-Notice mz-SessionHeader-notice mz-SessionHeader-kernels',
+        testid: 'mz-session-kernels',
+        attrs: { role: 'note' }
+      },
+      ...withCode(reach ? `${where} ${reach}` : where)
+    );
   }
 
   /**
