@@ -6,7 +6,7 @@ kernel sees, checked by running code in it.
 
 from __future__ import annotations
 
-import asyncio
+import errno
 import hashlib
 import json
 import os
@@ -18,7 +18,8 @@ from pathlib import Path
 
 import jwt
 import pytest
-import requests
+from cs3.storage.provider.v1beta1 import provider_api_pb2 as sp
+from cs3.storage.provider.v1beta1 import resources_pb2 as spr
 from traitlets.config import Config
 
 from mesh_zenodo.cs3.client import PASSWORD_ENV, TOKEN_FILE_ENV
@@ -237,6 +238,30 @@ def test_renames_deletes_and_appends_in_the_mount(einstein_mount):
     assert einstein.info(cs3) is None
     with pytest.raises(FileNotFoundError):
         (mountpoint / "no-such-file").read_text()
+
+
+def test_a_file_locked_by_another_application_keeps_what_was_written(einstein_mount):
+    """Written through the mount while Collabora (say) holds the file's lock: the close
+    says EBUSY, the file is untouched, and what was written is kept as a conflict copy."""
+    einstein, mountpoint = einstein_mount
+    folder = f"/home/l-{uuid.uuid4().hex[:6]}"
+    assert einstein.mkdir(folder).status.code == 1
+    einstein.put_ok(f"{folder}/report.txt", b"original\n")
+    lock = spr.Lock(lock_id="office-1", type=spr.LOCK_TYPE_WRITE, app_name="Collabora")
+    assert einstein.call("SetLock", sp.SetLockRequest(ref=einstein.ref(f"{folder}/report.txt"), lock=lock)).status.code == 1
+    local = mountpoint / folder.removeprefix("/home/")
+    with pytest.raises(OSError) as refused:
+        with open(local / "report.txt", "w") as f:
+            f.write("typed in a kernel\n")
+    assert refused.value.errno == errno.EBUSY
+    assert einstein.read(f"{folder}/report.txt") == b"original\n"
+
+    def copies():  # (made when the file is released, just after the failed close)
+        return [n for n in einstein.names(folder) if n.startswith("report.txt.einstein.") and n.endswith(".conflict.txt")]
+
+    wait_for(copies, timeout=10)
+    assert len(copies()) == 1, einstein.names(folder)
+    assert einstein.read(f"{folder}/{copies()[0]}") == b"typed in a kernel\n"
 
 
 # --------------------------------------------------------------------------------------

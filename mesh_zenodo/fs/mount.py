@@ -24,7 +24,10 @@ Behaviour:
 * roles hold: a resource without upload permission (a viewer share) is read-only here:
   opening it for writing, creating in it, deleting or renaming fail with EACCES;
 * a rename onto an existing file replaces it (as POSIX rename does: pandas and editors
-  write a temporary file and rename it over the old one).
+  write a temporary file and rename it over the old one);
+* a file that cannot be written at close (locked by another application, quota, a role
+  lost meanwhile) fails the close with the reason (EBUSY, ENOSPC, EACCES) and its
+  content is kept beside it as a conflict copy (``<name>.<user>.<time>.conflict<ext>``).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from dataclasses import dataclass, field
 import mfusepy
 from fsspec.asyn import sync
 
+from ..cs3.naming import conflict_copy_name
 from .cs3fs import CS3FileSystem
 
 #: seconds a stat or listing is trusted (ours and the kernel's caches)
@@ -354,12 +358,31 @@ class CS3Mount(mfusepy.Operations):
         with handle.lock:
             try:
                 self._commit(handle)
+            except mfusepy.FuseOSError as err:
+                self._keep_as_copy(handle, err)
             finally:
                 if handle.spool is not None:
                     handle.spool.close()
                 if handle.reader is not None:
                     handle.reader.close()
         return 0
+
+
+    def _keep_as_copy(self, handle: Handle, err: mfusepy.FuseOSError) -> None:
+        """The file could not be written (locked by another application, no more quota,
+        a role lost meanwhile): nothing typed is lost, it goes beside it as a conflict
+        copy, as CERNBox names them."""
+        folder, name = posixpath.split(handle.path)
+        user = self.fs.client().user.username if self.fs.client().user else "kernel"
+        copy = posixpath.join(folder, conflict_copy_name(name, user))
+        try:
+            self._call("_put_file", f"/proc/self/fd/{handle.spool.fileno()}", copy, mode="create")
+        except mfusepy.FuseOSError:
+            log.warning("writing %s failed (%s) and so did keeping it as %s: its content is lost",
+                        handle.path, os.strerror(err.errno), copy)
+            return
+        log.warning("writing %s failed (%s): its content is kept as %s", handle.path, os.strerror(err.errno), copy)
+        self._changed(copy)
 
 
 def main(argv: list[str] | None = None) -> int:

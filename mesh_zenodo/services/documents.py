@@ -27,7 +27,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from cs3.storage.provider.v1beta1 import resources_pb2 as spr
@@ -37,6 +36,7 @@ from traitlets.config import LoggingConfigurable
 
 from ..cs3 import errors
 from ..cs3.client import CS3Client
+from ..cs3.naming import conflict_copy_name
 from ..merge import MergeReport, merge_notebooks, merge_text
 from .bases import Base, BaseStore, choose_base
 from .errors import InvalidRequest, ServiceError
@@ -107,15 +107,6 @@ def describe_lock(lock: spr.Lock, names: dict[str, str] | None = None) -> dict[s
         "mergeable": lock.app_name == SAVE_APP,
         "exclusive": lock.app_name == EXCLUSIVE_APP,
     }
-
-
-def conflict_copy_name(name: str, user: str, when: float | None = None) -> str:
-    """``<name>.<user>.<YYYY-MM-DD_HH_MM_SS>.conflict<ext>``, as the seed talk names
-    them: ``visualization.ipynb.marcin.2022-01-25_19_35_50.conflict.ipynb``."""
-    stamp = datetime.fromtimestamp(time.time() if when is None else when, tz=timezone.utc)
-    ext = posixpath.splitext(name)[1]
-    safe_user = "".join(c if c.isalnum() or c in "-_" else "_" for c in user) or "user"
-    return f"{name}.{safe_user}.{stamp.strftime('%Y-%m-%d_%H_%M_%S')}.conflict{ext}"
 
 
 class DocumentService(LoggingConfigurable):
