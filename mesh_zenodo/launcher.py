@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 STORAGE_READY = re.compile(
-    r"^mesh-zenodo storage: gRPC on (?P<grpc>\S+), data gateway on http://(?P<http>\S+), root (?P<root>.+)$"
+    r"^mesh-zenodo storage: gRPC on (?P<grpc>\S+), data gateway on (?P<scheme>https?)://(?P<http>\S+), root (?P<root>.+)$"
 )
 STANDIN_READY = re.compile(r"^mesh-zenodo zenodo-standin: listening on (?P<url>http://\S+)$")
 
@@ -118,7 +118,7 @@ class StorageProcess(ProgramProcess):
 
     @property
     def http_url(self) -> str:
-        return f"http://{self.http_addr}"
+        return f"{self.ready.get('scheme', 'http')}://{self.http_addr}"
 
 
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>

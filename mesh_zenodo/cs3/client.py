@@ -12,10 +12,19 @@ over a pipe (``c.CS3Client.password_fd``, read once and closed). It may also com
 soon as it is read (the process's initial environment keeps it: ``mesh-zenodo lab``
 re-executes itself without it), or from ``c.CS3Client.password`` in a config file.
 
-Instead of signing in, a client may use a ready access token kept in a file
-(``c.CS3Client.token_file``, or ``MESH_ZENODO_CS3_TOKEN_FILE``): read again whenever it
-was rewritten or is about to expire. That is how kernels and the FUSE mount work: the
-server issues them short-lived tokens and renews the files (services/kernel_access.py).
+At a site, instead of a password (docs/deployment.md):
+
+* an OIDC bearer token (Reva's ``bearer`` auth type: ``Authenticate(type="bearer",
+  client_secret=<token>)``): ``c.CS3Client.bearer_token_file`` (read again at each
+  sign-in, so a refreshed token is picked up), ``MESH_ZENODO_CS3_BEARER_TOKEN`` or
+  ``c.CS3Client.bearer_token``;
+* a ready CS3 access token: ``c.CS3Client.token_file`` (read again whenever it was
+  rewritten or is about to expire), ``MESH_ZENODO_CS3_TOKEN`` or ``c.CS3Client.access_token``.
+  That is how kernels and the FUSE mount work: the server issues them short-lived tokens
+  and renews the files (services/kernel_access.py).
+
+Secrets in the environment are removed from ``os.environ`` when read; files are the way
+that keeps them out of every process environment.
 """
 
 from __future__ import annotations
@@ -49,6 +58,13 @@ PASSWORD_ENV = "MESH_ZENODO_CS3_PASSWORD"
 USER_ENV = "MESH_ZENODO_CS3_USER"
 GATEWAY_ENV = "MESH_ZENODO_CS3_GATEWAY"
 TOKEN_FILE_ENV = "MESH_ZENODO_CS3_TOKEN_FILE"
+TOKEN_ENV = "MESH_ZENODO_CS3_TOKEN"
+BEARER_ENV = "MESH_ZENODO_CS3_BEARER_TOKEN"
+BEARER_FILE_ENV = "MESH_ZENODO_CS3_BEARER_TOKEN_FILE"
+TLS_ENV = "MESH_ZENODO_CS3_TLS"
+ROOT_CERTIFICATES_ENV = "MESH_ZENODO_CS3_ROOT_CERTIFICATES"
+#: secrets read from the environment once and removed from it (kernels never see them)
+SECRET_ENVS = (PASSWORD_ENV, TOKEN_ENV, BEARER_ENV)
 
 #: renew the access token when it has less than this many seconds left
 TOKEN_RENEW_MARGIN = 60
@@ -163,11 +179,36 @@ class CS3Client(LoggingConfigurable):
     def _default_token_file(self) -> str:
         return os.environ.get(TOKEN_FILE_ENV, "")
 
-    auth_type = Unicode("basic", config=True, help="CS3 auth type (Reva's auth provider name).")
-    tls = Bool(False, config=True, help="Use TLS for the gRPC channel to the gateway.")
+    access_token = Unicode(
+        config=True, help=f"A ready CS3 access token (default ${TOKEN_ENV}, removed from the environment once "
+        "read). Logged at DEBUG by traitlets when set here: prefer token_file.")
+    bearer_token = Unicode(
+        config=True, help=f"An OIDC access token, exchanged with Reva's 'bearer' auth (default ${BEARER_ENV}, "
+        "removed from the environment once read). Logged at DEBUG by traitlets when set here: prefer bearer_token_file.")
+    bearer_token_file = Unicode(
+        config=True, help=f"A file holding the OIDC access token, read again at each sign-in (a refreshed token "
+        f"is picked up). Default: ${BEARER_FILE_ENV}.")
+
+    @default("bearer_token_file")
+    def _default_bearer_token_file(self) -> str:
+        return os.environ.get(BEARER_FILE_ENV, "")
+
+    auth_type = Unicode("basic", config=True, help="CS3 auth type (Reva's auth provider name) for passwords; "
+                        "'bearer' is used for OIDC tokens.")
+    tls = Bool(config=True, help=f"Use TLS for the gRPC channel to the gateway (default ${TLS_ENV}=1, else no).")
+
+    @default("tls")
+    def _default_tls(self) -> bool:
+        return os.environ.get(TLS_ENV, "") in ("1", "true", "yes")
+
     root_certificates = Unicode(
-        "", config=True, help="PEM file of CA certificates for gRPC TLS and the data gateway (default: system CAs)."
+        config=True, help="PEM file of CA certificates for gRPC TLS and the data gateway (default "
+        f"${ROOT_CERTIFICATES_ENV}, else the system CAs)."
     )
+
+    @default("root_certificates")
+    def _default_root_certificates(self) -> str:
+        return os.environ.get(ROOT_CERTIFICATES_ENV, "")
     embedded = Bool(
         False, config=True, help="True when the gateway is the embedded storage started by `mesh-zenodo lab`."
     )
@@ -180,11 +221,15 @@ class CS3Client(LoggingConfigurable):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         # read once, then gone from the environment that kernels and subprocesses inherit
-        env_password = os.environ.pop(PASSWORD_ENV, None)
+        env_password, env_token, env_bearer = (os.environ.pop(name, None) for name in SECRET_ENVS)
         if self.password_fd >= 0:
             self.password = _password_from_fd(self.password_fd)
         elif env_password and not self.password:
             self.password = env_password
+        if env_token and not self.access_token:
+            self.access_token = env_token
+        if env_bearer and not self.bearer_token:
+            self.bearer_token = env_bearer
         self._channel: grpc.aio.Channel | None = None
         self._stub: gw_grpc.GatewayAPIStub | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -257,60 +302,83 @@ class CS3Client(LoggingConfigurable):
             return await self._authenticate()
 
     async def _authenticate(self) -> user_res.User:
-        if self.token_file:
-            return await self._token_from_file()
+        if self.token_file or self.access_token:
+            return await self._ready_token()
+        if self.bearer_token or self.bearer_token_file:
+            return await self._sign_in("bearer", "", self._bearer(), "with the OIDC token")
         if not self.username:
             raise errors.Unauthenticated("no CS3 user is configured (CS3Client.username)")
-        request = gw.AuthenticateRequest(type=self.auth_type, client_id=self.username, client_secret=self.password)
+        return await self._sign_in(self.auth_type, self.username, self.password, f"as {self.username}")
+
+    def _bearer(self) -> str:
+        if not self.bearer_token_file:
+            return self.bearer_token
         try:
-            response = await self._gateway_stub().Authenticate(request, timeout=self.rpc_timeout)
-        except grpc.aio.AioRpcError as err:
-            raise errors.from_grpc(err, f"signing in to {self.gateway} as {self.username}") from None
-        if response.status.code != code_pb2.CODE_OK:
-            raise errors.from_status(response.status, f"signing in to {self.gateway} as {self.username}")
+            with open(self.bearer_token_file, encoding="utf-8") as fh:
+                return fh.read().strip()
+        except OSError as err:
+            raise errors.Unauthenticated(
+                f"cannot read the OIDC token file {self.bearer_token_file}: {err.strerror or err}") from None
+
+    async def _sign_in(self, auth_type: str, client_id: str, secret: str, who: str) -> user_res.User:
+        response = await self._authenticate_request(auth_type, client_id, secret, who)
         self._token = response.token
         self._user = response.user
         self._token_exp = _token_expiry(response.token)
+        if auth_type == "bearer":  # the token says who this is
+            self.username = response.user.username
         return response.user
 
-    async def _token_from_file(self) -> user_res.User:
-        """Take the token the file holds now (and, once, who it belongs to)."""
+    async def _authenticate_request(self, auth_type: str, client_id: str, secret: str, who: str):
+        request = gw.AuthenticateRequest(type=auth_type, client_id=client_id, client_secret=secret)
         try:
-            with open(self.token_file, encoding="utf-8") as fh:
-                token = fh.read().strip()
-        except OSError as err:
-            raise errors.Unauthenticated(
-                f"cannot read the CS3 token file {self.token_file}: {err.strerror or err}") from None
+            response = await self._gateway_stub().Authenticate(request, timeout=self.rpc_timeout)
+        except grpc.aio.AioRpcError as err:
+            raise errors.from_grpc(err, f"signing in to {self.gateway} {who}") from None
+        if response.status.code != code_pb2.CODE_OK:
+            raise errors.from_status(response.status, f"signing in to {self.gateway} {who}")
+        return response
+
+    async def _ready_token(self) -> user_res.User:
+        """Take the ready token (the file's, as it is now) and, once, who it belongs to."""
+        where = self.token_file or "c.CS3Client.access_token"
+        token = self.access_token
+        if self.token_file:
+            try:
+                with open(self.token_file, encoding="utf-8") as fh:
+                    token = fh.read().strip()
+            except OSError as err:
+                raise errors.Unauthenticated(
+                    f"cannot read the CS3 token file {self.token_file}: {err.strerror or err}") from None
         exp = _token_expiry(token)
         if not token or exp <= time.time():
-            raise errors.Unauthenticated(f"the CS3 token in {self.token_file} has expired (or is empty)")
+            raise errors.Unauthenticated(f"the CS3 token in {where} has expired (or is empty)")
         self._token, self._token_exp = token, exp
         if self._user is None:
             try:
                 response = await self._gateway_stub().WhoAmI(
                     gw.WhoAmIRequest(token=token), metadata=(("x-access-token", token),), timeout=self.rpc_timeout)
             except grpc.aio.AioRpcError as err:
-                raise errors.from_grpc(err, f"checking the CS3 token in {self.token_file}") from None
+                raise errors.from_grpc(err, f"checking the CS3 token in {where}") from None
             if response.status.code != code_pb2.CODE_OK:
-                raise errors.from_status(response.status, f"checking the CS3 token in {self.token_file}")
+                raise errors.from_status(response.status, f"checking the CS3 token in {where}")
             self._user = response.user
+            self.username = response.user.username  # the token says who this is
         return self._user
 
     async def new_token(self) -> tuple[str, float]:
         """A new access token for someone else (a kernel, the FUSE mount), and when it
         expires: signed in afresh with this client's credentials, so it lives only the
-        gateway's token lifetime. A client that itself runs on a token file hands on its
+        gateway's token lifetime. A client that itself runs on a ready token hands on its
         own (it has nothing else to give)."""
-        if self.token_file:
+        if self.token_file or self.access_token:
             token = await self._access_token()
             return token, self._token_exp
-        request = gw.AuthenticateRequest(type=self.auth_type, client_id=self.username, client_secret=self.password)
-        try:
-            response = await self._gateway_stub().Authenticate(request, timeout=self.rpc_timeout)
-        except grpc.aio.AioRpcError as err:
-            raise errors.from_grpc(err, f"signing in to {self.gateway} as {self.username}") from None
-        if response.status.code != code_pb2.CODE_OK:
-            raise errors.from_status(response.status, f"signing in to {self.gateway} as {self.username}")
+        if self.bearer_token or self.bearer_token_file:
+            response = await self._authenticate_request("bearer", "", self._bearer(), "with the OIDC token")
+        else:
+            response = await self._authenticate_request(
+                self.auth_type, self.username, self.password, f"as {self.username}")
         return response.token, _token_expiry(response.token)
 
     async def _access_token(self) -> str:

@@ -31,7 +31,9 @@ from traitlets import Bool, Float, Instance, Unicode
 from traitlets.config import LoggingConfigurable
 
 from ..cs3 import errors as cs3_errors
-from ..cs3.client import GATEWAY_ENV, PASSWORD_ENV, TOKEN_FILE_ENV, CS3Client
+from ..cs3.client import (
+    BEARER_FILE_ENV, GATEWAY_ENV, ROOT_CERTIFICATES_ENV, SECRET_ENVS, TLS_ENV, TOKEN_FILE_ENV, CS3Client,
+)
 from .private_files import unlink_quietly, write_private
 
 #: a token is renewed when less than this share of its lifetime is left
@@ -190,10 +192,15 @@ class KernelAccess(LoggingConfigurable):
 
     def environment(self, token_file: str) -> dict[str, str]:
         """The environment of a kernel, a terminal or the mount: the server's, without any
-        secret, plus the gateway and the token file."""
-        env = {k: v for k, v in os.environ.items() if k not in (PASSWORD_ENV, TOKEN_FILE_ENV)}
+        secret or the server's own credentials, plus the gateway, TLS and the token file."""
+        own = (*SECRET_ENVS, TOKEN_FILE_ENV, BEARER_FILE_ENV, TLS_ENV, ROOT_CERTIFICATES_ENV)
+        env = {k: v for k, v in os.environ.items() if k not in own}
         env[GATEWAY_ENV] = self.cs3.gateway
         env[TOKEN_FILE_ENV] = token_file
+        if self.cs3.tls:
+            env[TLS_ENV] = "1"
+        if self.cs3.root_certificates:
+            env[ROOT_CERTIFICATES_ENV] = os.path.abspath(self.cs3.root_certificates)
         return env
 
     async def issue(self, name: str) -> str:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import ssl
 import sys
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from .auth import ConfigError, TokenManager, UserDirectory, load_or_create_secre
 from .decimals import parse_decimal
 from .errors import InvalidArgument
 from .journal import FAULTS
+from .oidc import BearerVerifier
 from .server import GatewayService, ProviderGrants, purge_now
 from .store import Store
 from .worker import blocking
@@ -74,8 +76,13 @@ async def serve(
     install_signal_handlers: bool = True,
     transfer_idle_timeout: float = DEFAULT_TRANSFER_IDLE_TIMEOUT,
     fault: str | None = None,
+    bearer: BearerVerifier | None = None,
+    tls_cert: str | None = None,
+    tls_key: str | None = None,
 ) -> None:
     """Run the storage until ``stop_event`` is set (or SIGTERM/SIGINT arrives).
+    ``bearer`` accepts OIDC bearer tokens at Authenticate; ``tls_cert`` and ``tls_key``
+    (PEM files) serve gRPC and the data gateway over TLS.
 
     Raises :class:`~.auth.ConfigError` for a bad configuration and
     :class:`StartupError` when a port cannot be bound.
@@ -89,6 +96,16 @@ async def serve(
         raise ConfigError("the transfer idle timeout must be positive")
     if fault is not None and fault not in FAULTS:
         raise ConfigError(f"unknown fault {fault!r} (known: {', '.join(FAULTS)})")
+    if bool(tls_cert) != bool(tls_key):
+        raise ConfigError("TLS needs both --tls-cert and --tls-key")
+    try:
+        tls = (Path(tls_cert).read_bytes(), Path(tls_key).read_bytes()) if tls_cert else None
+        http_tls = None
+        if tls_cert:
+            http_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            http_tls.load_cert_chain(tls_cert, tls_key)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"cannot use the TLS certificate and key: {exc}") from None
     try:
         store = await blocking(Store, Path(root), users, quota=quota, max_versions=max_versions, fault=fault)
     except OSError as exc:
@@ -120,15 +137,20 @@ async def serve(
             raise StartupError(f"cannot listen on {http_addr} (HTTP): {exc.strerror or exc}") from None
         http_port = sockets[0].getsockname()[1]
         advertised_host = http_host if http_host not in ("", "0.0.0.0", "::") else "127.0.0.1"
-        public = (data_url or f"http://{format_address(advertised_host, http_port)}").rstrip("/")
+        scheme = "https" if tls else "http"
+        public = (data_url or f"{scheme}://{format_address(advertised_host, http_port)}").rstrip("/")
 
         grpc_server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
-        gateway_service = GatewayService(store, tokens, public)
+        gateway_service = GatewayService(store, tokens, public, bearer)
         gw_grpc.add_GatewayAPIServicer_to_server(gateway_service, grpc_server)
         # the storage provider's grant RPCs (members of project spaces), on the same port
         sp_grpc.add_ProviderAPIServicer_to_server(ProviderGrants(gateway_service), grpc_server)
         try:
-            bound = grpc_server.add_insecure_port(format_address(grpc_host, grpc_port))
+            if tls:
+                credentials = grpc.ssl_server_credentials([(tls[1], tls[0])])
+                bound = grpc_server.add_secure_port(format_address(grpc_host, grpc_port), credentials)
+            else:
+                bound = grpc_server.add_insecure_port(format_address(grpc_host, grpc_port))
         except RuntimeError:
             bound = 0
         if not bound:
@@ -140,7 +162,8 @@ async def serve(
         app = datagateway.make_app(store, tokens, idle_timeout=transfer_idle_timeout)
         gateway = datagateway.state_of(app)
         http_server = tornado.httpserver.HTTPServer(
-            app, max_body_size=1 << 62, max_buffer_size=4 * 1024 * 1024, chunk_size=1 << 20, idle_connection_timeout=3600
+            app, max_body_size=1 << 62, max_buffer_size=4 * 1024 * 1024, chunk_size=1 << 20, idle_connection_timeout=3600,
+            ssl_options=http_tls,
         )
         http_server.add_sockets(sockets)
         await grpc_server.start()
@@ -217,6 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--groups", metavar="FILE", help="groups JSON in Reva's groups.demo.json shape (default: Reva's demo groups)"
     )
+    parser.add_argument("--tls-cert", metavar="FILE", help="serve gRPC and the data gateway over TLS: certificate (PEM)")
+    parser.add_argument("--tls-key", metavar="FILE", help="the certificate's private key (PEM)")
+    parser.add_argument("--oidc-issuer", metavar="URL", help="accept OIDC bearer tokens from this issuer (Reva's 'bearer')")
+    parser.add_argument("--oidc-jwks", metavar="FILE", help="the issuer's public keys (a JWKS file)")
+    parser.add_argument("--oidc-secret-file", metavar="FILE", help="or its shared secret (HS256), in a file")
+    parser.add_argument("--oidc-audience", metavar="AUD", help="the audience the tokens must be for")
+    parser.add_argument("--oidc-id-claim", default="sub", metavar="CLAIM",
+                        help="the claim naming the user, by id or username (default: sub)")
     parser.add_argument("--token-lifetime", type=_positive_int, default=3600, help=argparse.SUPPRESS)
     parser.add_argument("--quota", type=_positive_int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--max-versions", type=_positive_int, default=50, help=argparse.SUPPRESS)
@@ -247,6 +278,11 @@ def main(argv: list[str] | None = None) -> int:
     # behind a batch of a big listing.
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
     try:
+        bearer = None
+        if args.oidc_issuer or args.oidc_jwks or args.oidc_secret_file:
+            bearer = BearerVerifier.configure(args.oidc_issuer or "", jwks_file=args.oidc_jwks,
+                                              secret_file=args.oidc_secret_file, audience=args.oidc_audience,
+                                              id_claim=args.oidc_id_claim)
         asyncio.run(
             serve(
                 args.root,
@@ -260,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
                 data_url=args.data_url,
                 transfer_idle_timeout=args.transfer_idle_timeout,
                 fault=args.fault,
+                bearer=bearer,
+                tls_cert=args.tls_cert,
+                tls_key=args.tls_key,
             )
         )
     except ConfigError as exc:

@@ -39,6 +39,7 @@ from cs3.types.v1beta1 import types_pb2
 from google.protobuf import message_factory
 
 from .auth import TokenError, TokenManager, User
+from .oidc import BearerVerifier
 from .decimals import parse_decimal
 from .errors import (
     InvalidArgument,
@@ -212,10 +213,11 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
     gRPC-level error), so that clients can tell and fall back.
     """
 
-    def __init__(self, store: Store, tokens: TokenManager, data_url: str):
+    def __init__(self, store: Store, tokens: TokenManager, data_url: str, bearer: BearerVerifier | None = None):
         self.store = store
         self.users = store.users
         self.tokens = tokens
+        self.bearer = bearer  # OIDC bearer tokens at Authenticate (oidc.py), if configured
         self.data_url = data_url.rstrip("/")
         for method in SERVICE.methods:
             setattr(self, method.name, self._handler(method))
@@ -316,10 +318,19 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
 
     # -- auth and users ----------------------------------------------------------------
     async def rpc_Authenticate(self, request, context, _user):
+        if request.type == "bearer":  # an OIDC access token (storage/oidc.py)
+            if self.bearer is None:
+                return gw.AuthenticateResponse(status=status(
+                    "INVALID_ARGUMENT", "bearer tokens are not accepted here (start the storage with --oidc-issuer)"))
+            try:
+                user = self.bearer.user(request.client_secret, self.users)
+            except TokenError as exc:
+                log.info("Authenticate: bearer token refused: %s", exc)
+                return gw.AuthenticateResponse(status=status("UNAUTHENTICATED", str(exc)))
+            return gw.AuthenticateResponse(status=ok(), token=self.tokens.mint_access(user), user=user_proto(user))
         if request.type not in ("basic", ""):
-            return gw.AuthenticateResponse(
-                status=status("INVALID_ARGUMENT", f"unsupported authentication type {request.type!r} (use 'basic')")
-            )
+            return gw.AuthenticateResponse(status=status(
+                "INVALID_ARGUMENT", f"unsupported authentication type {request.type!r} (use 'basic' or 'bearer')"))
         user = self.users.authenticate(request.client_id, request.client_secret)
         if user is None:
             log.info("Authenticate: wrong username or password for %r", request.client_id[:64])
