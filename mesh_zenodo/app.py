@@ -20,6 +20,7 @@ from .launcher import die_with_parent_hook
 from .contents import CS3ContentsManager
 from .contents.manager import MERGE_EVENT, MERGE_EVENT_SCHEMA
 from .cs3.client import CS3Client
+from .services.health import HealthService
 from .services.jobs import JobRegistry
 from .services.kernel_access import KernelAccess
 from .services.publishing import PublishService
@@ -137,6 +138,8 @@ class MeshZenodoApp(ExtensionApp):
             rest.routes(
                 cs3=self.cs3, connection=self.zenodo_connection, jobs=self.jobs, pulls=self.pulls, sharing=self.sharing,
                 spaces=self.spaces, publishing=self.publishing, kernel_access=self.kernel_access,
+                health=HealthService(self.cs3 if isinstance(self.serverapp.contents_manager, CS3ContentsManager)
+                                     else None, self.zenodo_connection, self.kernel_access),
             )
         )
 

@@ -52,7 +52,7 @@ from cs3.types.v1beta1 import types_pb2
 from traitlets import Bool, Float, Int, Unicode, default
 from traitlets.config import LoggingConfigurable
 
-from . import errors
+from . import errors, request_id
 
 PASSWORD_ENV = "MESH_ZENODO_CS3_PASSWORD"
 USER_ENV = "MESH_ZENODO_CS3_USER"
@@ -421,10 +421,11 @@ class CS3Client(LoggingConfigurable):
             stub = sp_grpc.ProviderAPIStub(self._channel)
         for attempt in (1, 2):
             token = await self._access_token()
+            metadata = [("x-access-token", token)]
+            if (rid := request_id.current()) is not None:
+                metadata.append(("x-request-id", rid))
             try:
-                response = await getattr(stub, method)(
-                    request, metadata=(("x-access-token", token),), timeout=self.rpc_timeout
-                )
+                response = await getattr(stub, method)(request, metadata=tuple(metadata), timeout=self.rpc_timeout)
             except grpc.aio.AioRpcError as err:
                 error = errors.from_grpc(err, action, path)
                 if isinstance(error, errors.Unauthenticated) and attempt == 1:
@@ -615,7 +616,10 @@ class CS3Client(LoggingConfigurable):
     # ------------------------------------------------------------------ data transfers
 
     def _transfer_headers(self, token: str, access_token: str) -> dict[str, str]:
-        return {"X-Reva-Transfer": token, "x-access-token": access_token}
+        headers = {"X-Reva-Transfer": token, "x-access-token": access_token}
+        if (rid := request_id.current()) is not None:
+            headers["X-Request-Id"] = rid
+        return headers
 
     async def _initiate_upload(
         self,

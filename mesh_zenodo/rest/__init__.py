@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import documents, jobs, provenance, publishing, pulls, session, sharing, spaces, upload, zenodo
+from . import documents, health, jobs, provenance, publishing, pulls, session, sharing, spaces, upload, zenodo
 from .base import access_log
 
 __all__ = ["access_log", "routes"]
@@ -29,6 +29,7 @@ def routes(**services: Any) -> list[tuple[str, type, dict[str, Any]]]:
     given the services (see :meth:`.base.MeshHandler.initialize`)."""
     table = [
         (r"/mesh-zenodo/session", session.SessionHandler),
+        (r"/mesh-zenodo/health", health.HealthHandler),
         (r"/mesh-zenodo/upload/(?P<path>.+)", upload.UploadHandler),
         *zenodo.routes(),
         *pulls.routes(),

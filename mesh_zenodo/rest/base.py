@@ -26,6 +26,8 @@ from ..contents import CS3ContentsManager
 from ..cs3.client import CS3Client
 from ..http_errors import to_http
 from ..services.errors import NotOnCS3
+from ..cs3 import request_id
+from ..services.health import HealthService
 from ..services.jobs import JobRegistry
 from ..services.kernel_access import KernelAccess
 from ..services.pulls import PullService
@@ -59,6 +61,7 @@ class MeshHandler(ExtensionHandlerMixin, APIHandler):
         spaces: SpaceService | None = None,
         publishing: PublishService | None = None,
         kernel_access: KernelAccess | None = None,
+        health: HealthService | None = None,
         **kwargs: Any,
     ) -> None:
         super().initialize(name, **kwargs)
@@ -70,6 +73,13 @@ class MeshHandler(ExtensionHandlerMixin, APIHandler):
         self.spaces = spaces
         self.publishing = publishing
         self.kernel_access = kernel_access
+        self.health = health
+
+    async def prepare(self) -> None:
+        # the request id: answered, logged, and carried into the storage calls made for it
+        self.request_id = request_id.begin(self.request.headers.get("X-Request-Id"))
+        self.set_header("X-Request-Id", self.request_id)
+        await super().prepare()
 
     # ------------------------------------------------------------------ answers
 
@@ -90,6 +100,8 @@ class MeshHandler(ExtensionHandlerMixin, APIHandler):
         """One error body for every route: ours carry their JSON body
         (:class:`~mesh_zenodo.http_errors.APIError`); anything else is answered as
         jupyter_server's APIHandler answers it."""
+        if getattr(self, "request_id", None):  # (send_error cleared the headers)
+            self.set_header("X-Request-Id", self.request_id)
         exc = (kwargs.get("exc_info") or (None, None, None))[1]
         body = getattr(exc, "body", None)
         if isinstance(body, dict):
@@ -178,12 +190,13 @@ def access_log(log_function):
             return
         request = handler.request
         handler.log.warning(
-            "%d %s %s: %s (%.2f ms)",
+            "%d %s %s: %s (%.2f ms) request_id=%s",
             handler.get_status(),
             request.method,
             request.path,
             message,
             1000.0 * request.request_time(),
+            getattr(handler, "request_id", "-"),
         )
 
     return log_request

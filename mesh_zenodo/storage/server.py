@@ -101,6 +101,14 @@ def status(code: str = "OK", message: str = "") -> status_pb2.Status:
     return status_pb2.Status(code=code_pb2.Code.Value("CODE_" + code), message=message)
 
 
+def request_id_of(context) -> str:
+    """The caller's request id (gRPC metadata ``x-request-id``, as Reva passes it), for logs."""
+    for key, value in context.invocation_metadata() or ():
+        if key == "x-request-id":
+            return value[:64]
+    return "-"
+
+
 def ok() -> status_pb2.Status:
     return status("OK")
 
@@ -247,12 +255,13 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
         response_cls = message_factory.GetMessageClass(method.output_type)
         streaming = method.server_streaming
 
-        def failure(exc: BaseException) -> Any:
+        def failure(exc: BaseException, context) -> Any:
             exc = translate(exc)
+            rid = request_id_of(context)
             if isinstance(exc, StorageError):
-                log.info("%s: %s %s", name, exc.code, exc.message)
+                log.info("%s: %s %s request_id=%s", name, exc.code, exc.message, rid)
                 return response_cls(status=status(exc.code, exc.message))
-            log.exception("%s failed", name)
+            log.exception("%s failed request_id=%s", name, rid)
             return response_cls(status=status("INTERNAL", f"{name} failed: internal error (see the storage log)"))
 
         if impl is None:
@@ -281,7 +290,7 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
                 except grpc.aio.AbortError:
                     raise
                 except Exception as exc:  # every error becomes a status
-                    yield failure(exc)
+                    yield failure(exc, context)
 
             return stream_handler
 
@@ -292,11 +301,12 @@ class GatewayService(gw_grpc.GatewayAPIServicer):
             except grpc.aio.AbortError:
                 raise
             except Exception as exc:  # every error becomes a status
-                return failure(exc)
+                return failure(exc, context)
             if response.ByteSize() > MAX_ANSWER:
                 return failure(
-                    ResourceExhausted(f"{name}: the answer would exceed gRPC's message limit; ask for less")
+                    ResourceExhausted(f"{name}: the answer would exceed gRPC's message limit; ask for less"), context
                 )
+            log.debug("%s: OK request_id=%s", name, request_id_of(context))
             return response
 
         return unary_handler
