@@ -36,7 +36,7 @@ class CS3KernelManager(AsyncMappingKernelManager):
         kernel_id = kernel_id or str(uuid.uuid4())
         name = f"kernel-{kernel_id}"
         token_file = await access.issue(name)
-        env = {**(kwargs.pop("env", None) or os.environ), **access.environment(token_file)}
+        env = access.environment(token_file, base=kwargs.pop("env", None) or dict(os.environ))
         try:
             return await super().start_kernel(kernel_id=kernel_id, path=path, env=env, **kwargs)
         except BaseException:

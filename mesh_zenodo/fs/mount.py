@@ -38,6 +38,7 @@ import logging
 import os
 import posixpath
 import stat
+import subprocess
 import sys
 import tempfile
 import threading
@@ -412,6 +413,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if fs._client is not None:
             sync(fs.loop, fs._client.close)
+        if os.path.ismount(args.mountpoint):  # (libfuse could not unmount: never leave a dead mount)
+            subprocess.run(["fusermount3", "-u", "-z", args.mountpoint], check=False, capture_output=True)
     return 0
 
 

@@ -38,6 +38,8 @@ from .private_files import unlink_quietly, write_private
 
 #: a token is renewed when less than this share of its lifetime is left
 RENEW_WHEN_LEFT = 1 / 3
+#: the server's own credentials in its environment, never handed on
+SERVER_OWN_ENVS = frozenset((*SECRET_ENVS, TOKEN_FILE_ENV, BEARER_FILE_ENV, TLS_ENV, ROOT_CERTIFICATES_ENV))
 
 
 class KernelAccess(LoggingConfigurable):
@@ -190,11 +192,11 @@ class KernelAccess(LoggingConfigurable):
 
     # ------------------------------------------------------------------ tokens
 
-    def environment(self, token_file: str) -> dict[str, str]:
-        """The environment of a kernel, a terminal or the mount: the server's, without any
-        secret or the server's own credentials, plus the gateway, TLS and the token file."""
-        own = (*SECRET_ENVS, TOKEN_FILE_ENV, BEARER_FILE_ENV, TLS_ENV, ROOT_CERTIFICATES_ENV)
-        env = {k: v for k, v in os.environ.items() if k not in own}
+    def environment(self, token_file: str, base: dict[str, str] | None = None) -> dict[str, str]:
+        """The environment of a kernel, a terminal or the mount: ``base`` (the server's by
+        default) without any secret or the server's own credentials (not even the path of
+        its token files), plus the gateway, TLS and the token file."""
+        env = {k: v for k, v in (os.environ if base is None else base).items() if k not in SERVER_OWN_ENVS}
         env[GATEWAY_ENV] = self.cs3.gateway
         env[TOKEN_FILE_ENV] = token_file
         if self.cs3.tls:
