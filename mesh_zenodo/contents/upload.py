@@ -26,16 +26,22 @@ if TYPE_CHECKING:  # for the annotation only: the manager imports this module
 
 class StreamedUpload:
     """One streamed upload: :meth:`feed` the bytes as they come, then :meth:`finish`;
-    :meth:`abort` when the sender went away."""
+    :meth:`abort` when the sender went away.
 
-    #: chunks in flight between the sender and the storage
-    QUEUE_CHUNKS = 16
+    The pieces of the body (64 KiB each, as tornado reads them) are handed over to the
+    upload in batches of the client's ``chunk_size``: one hand-over per batch, not per
+    piece, and no piece copied."""
+
+    #: batches in flight between the sender and the storage
+    QUEUE_BATCHES = 4
 
     def __init__(self, manager: CS3ContentsManager, path: str, cs3_path: str, length: int, *, replaces: bool) -> None:
         self.manager = manager
         self.path = path
         self.length = length
-        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(self.QUEUE_CHUNKS)
+        self._queue: asyncio.Queue[list[bytes] | None] = asyncio.Queue(self.QUEUE_BATCHES)
+        self._pieces: list[bytes] = []  # the batch being gathered
+        self._gathered = 0
         self._task = asyncio.ensure_future(
             manager.client.upload(cs3_path, self._chunks(), length, if_not_exist=not replaces)
         )
@@ -55,25 +61,38 @@ class StreamedUpload:
         return cls(manager, path, cs3_path, length, replaces=existing is not None)
 
     async def _chunks(self) -> AsyncIterator[bytes]:
-        while (chunk := await self._queue.get()) is not None:
-            yield chunk
+        while (pieces := await self._queue.get()) is not None:
+            for piece in pieces:
+                yield piece
 
-    async def feed(self, chunk: bytes) -> None:
-        """Pass on one piece (waits while the storage is behind: back pressure)."""
+    async def feed(self, piece: bytes) -> None:
+        """Take one piece of the body; pass on a batch once one is gathered (waits while
+        the storage is behind: back pressure)."""
         if self._task.done():
             return  # the storage refused; finish() reports why
-        put = asyncio.ensure_future(self._queue.put(chunk))
+        self._pieces.append(piece)
+        self._gathered += len(piece)
+        if self._gathered >= self.manager.client.chunk_size:
+            await self._pass_on(self._pieces)
+
+    async def _pass_on(self, pieces: list[bytes] | None) -> None:
+        """Queue ``pieces`` (None: the end) for the storage, unless the storage refused
+        meanwhile (its error follows in :meth:`finish`)."""
+        self._pieces, self._gathered = [], 0
+        if not self._queue.full():
+            self._queue.put_nowait(pieces)
+            return
+        put = asyncio.ensure_future(self._queue.put(pieces))
         await asyncio.wait({put, self._task}, return_when=asyncio.FIRST_COMPLETED)
         if not put.done():
             put.cancel()
 
     async def finish(self) -> dict:
         """Wait for the storage to commit the file; its contents model."""
+        if self._pieces and not self._task.done():
+            await self._pass_on(self._pieces)
         if not self._task.done():
-            end = asyncio.ensure_future(self._queue.put(None))
-            await asyncio.wait({end, self._task}, return_when=asyncio.FIRST_COMPLETED)
-            if not end.done():
-                end.cancel()  # the storage refused while the queue was full: its error follows
+            await self._pass_on(None)
         with http_errors():
             await self._task
         model = await self.manager.get(self.path, content=False)

@@ -17,10 +17,11 @@ The transfer token comes from ``X-Reva-Transfer``, else from the last path segme
 sent too; the transfer token alone decides. A download's token names its file: starting
 one writes nothing.
 
-Bodies are streamed into a temporary file inside the storage root (1 MiB at a time at
-most, written on a worker thread while the next chunk arrives) and renamed into place
-only when complete; nothing is held in memory per byte. Store work goes to the store's
-thread (:meth:`Store.run`), file work to worker threads (:func:`.worker.blocking`).
+Bodies are streamed into a temporary file inside the storage root and renamed into place
+only when complete: the file and the MD5 each take the body's pieces on a worker thread
+while the next ones arrive (:class:`_Lane`, BODY_BUFFER bytes waiting at most); nothing
+is held in memory per byte. Store work goes to the store's thread (:meth:`Store.run`),
+file work to worker threads (:func:`.worker.blocking`).
 
 Numbers in headers are read by the one strict parser (:mod:`.decimals`): bad input is
 400, a length too large to mean anything 413, never a 500. An upload that ends without
@@ -32,6 +33,7 @@ upload keeps its data for resuming), and one line is logged.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import errno
 import hmac
@@ -42,8 +44,10 @@ import logging
 import os
 import secrets
 import stat as statmod
+import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import tornado.httputil
@@ -69,6 +73,11 @@ TUS_CONTENT_TYPE = "application/offset+octet-stream"
 # answered, so that the client sees the answer instead of a connection reset.
 DRAIN_LIMIT = 16 * 1024 * 1024
 DEFAULT_IDLE_TIMEOUT = 600.0
+# An upload's body waiting to be written (and hashed): at most this many bytes, then the
+# socket is read no further until the disk (or the MD5) catches up.
+BODY_BUFFER = 4 * CHUNK
+# Downloads are read from the file in pieces of this size, the next while the last is sent.
+SEND_CHUNK = 4 * CHUNK
 
 
 class Reject(Exception):
@@ -274,19 +283,31 @@ class _FileSender(_PlainErrors):
         if not send_body:
             self.finish()
             return
-        remaining = length
+
+        def read(remaining: int) -> asyncio.Future | None:
+            # the next piece, read on a worker thread while the last one is sent
+            return asyncio.ensure_future(blocking(fh.read, min(SEND_CHUNK, remaining))) if remaining > 0 else None
+
+        reading = None
         try:
             await blocking(fh.seek, start)
-            while remaining > 0:
-                chunk = await blocking(fh.read, min(CHUNK, remaining))
+            remaining = length
+            reading = read(remaining)
+            while reading is not None:
+                chunk = await reading
                 if not chunk:
                     break
                 remaining -= len(chunk)
+                reading = read(remaining)
                 self.write(chunk)
                 await self.flush()
             self.finish()
         except tornado.iostream.StreamClosedError:
             return
+        finally:
+            if reading is not None:  # the client left: the read ends before the file is closed
+                with contextlib.suppress(Exception):
+                    await reading
 
 
 
@@ -314,7 +335,7 @@ class TransferHandler(_FileSender):
         self._upload: UploadSession | None = None
         self._reservation: Reservation | None = None
         self._download: DownloadSession | None = None
-        self._writing: asyncio.Future | None = None  # the chunk being written on a worker thread
+        self._lanes: tuple[_Lane, ...] = ()  # the body on its way to the file (and the MD5)
         self._watchdog: asyncio.TimerHandle | None = None
         self._last_activity = 0.0
         self._stalled = False
@@ -413,6 +434,7 @@ class TransferHandler(_FileSender):
         self._tmp = self.store.transfers.temp_path(self._session_id)
         self._fh = await blocking(open, self._tmp, "xb")
         self._md5 = md5_hasher()
+        self._lanes = (_Lane(self._fh.write), _Lane(self._md5.update))
         self._receive()
 
     async def _start_patch(self) -> None:
@@ -438,6 +460,7 @@ class TransferHandler(_FileSender):
         self._start_offset = current
         self._tmp = self.store.transfers.tus_path(session.id)
         self._fh = await blocking(open, self._tmp, "ab")
+        self._lanes = (_Lane(self._fh.write),)
         self._receive()
 
     def _lock_id(self) -> str | None:
@@ -478,9 +501,9 @@ class TransferHandler(_FileSender):
 
     # -- body --------------------------------------------------------------------------
     async def data_received(self, chunk: bytes) -> None:
-        # Each chunk is written and hashed on a worker thread while the loop receives the
-        # next one (one chunk in flight): the disk write and the MD5 do not stall the
-        # socket, and memory stays at two chunks.
+        # Each piece goes to the file's lane and the MD5's (:class:`_Lane`): written and
+        # hashed on worker threads, at once, while the loop receives the next ones. The
+        # socket is read on while less than BODY_BUFFER bytes wait.
         if self._phase not in ("receiving", "draining"):
             return
         self._last_activity = asyncio.get_running_loop().time()
@@ -494,41 +517,30 @@ class TransferHandler(_FileSender):
         if self._limit is not None and total > self._limit:
             await self._abort_body(Reject(507, "quota exceeded"))
             return
-        if not await self._settle_write() or self._phase != "receiving":
-            return
-        self._writing = asyncio.ensure_future(blocking(self._write_chunk, self._fh, chunk))
+        for lane in self._lanes:
+            lane.add(chunk)
         self._received = total
         if self._reservation is not None:
             self._reservation.written = self._start_offset + total
+        await self._settle_write(BODY_BUFFER)
 
-    def _write_chunk(self, fh, chunk: bytes) -> None:
-        fh.write(chunk)
-        if self._md5 is not None:
-            self._md5.update(chunk)
-
-    async def _settle_write(self) -> bool:
-        """Wait for the chunk in flight; False (and the body aborted) if writing failed.
-        (The chunk stays in ``_writing`` until written: a clean-up that starts meanwhile
-        waits for it too before it closes the file.)"""
-        writing = self._writing
-        if writing is None:
-            return True
+    async def _settle_write(self, left: int = 0) -> bool:
+        """Wait until at most ``left`` bytes of the body are still to be written (and
+        hashed; 0: all of it); False (and the body aborted) if writing failed. (A
+        clean-up stops the lanes and waits for the piece in progress before it closes
+        the file.)"""
         try:
-            await asyncio.shield(writing)
+            for lane in self._lanes:
+                await lane.wait(left)
         except ValueError:  # the file was closed: the transfer is over already
             return False
         except OSError as exc:
-            if self._writing is writing:
-                self._writing = None
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 await self._abort_body(Reject(507, "not enough disk space"))
             else:
                 log.error("writing an upload failed: %s", exc.strerror)
                 await self._abort_body(Reject(500, "could not write the upload"))
             return False
-        finally:
-            if self._writing is writing and writing.done():
-                self._writing = None
         if self._phase == "receiving":
             self._last_activity = asyncio.get_running_loop().time()
         return True
@@ -541,22 +553,21 @@ class TransferHandler(_FileSender):
         self._pending = rej
 
     async def _end_transfer(self, *, keep_tus_data: bool, truncate: bool = False) -> None:
-        """This request's transfer is over (not committed): wait for the chunk in
-        flight, close the temporary file, drop it unless it holds resumable tus data
-        (``truncate``: cut it back to where this request started), release a simple
-        upload's reservation and the session. Safe to call more than once, and at once."""
+        """This request's transfer is over (not committed): stop the lanes (the piece in
+        progress is finished), close the temporary file, drop it unless it holds
+        resumable tus data (``truncate``: cut it back to where this request started),
+        release a simple upload's reservation and the session. Safe to call more than
+        once, and at once."""
         async with self._ending:
             await self._end_transfer_now(keep_tus_data=keep_tus_data, truncate=truncate)
 
     async def _end_transfer_now(self, *, keep_tus_data: bool, truncate: bool) -> None:
-        writing = self._writing
-        if writing is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(writing)
-            self._writing = None
+        tus = self.request.method == "PATCH"
+        lanes, self._lanes = self._lanes, ()
+        for lane in lanes:  # what a tus upload received and keeps for resuming is written
+            await lane.stop(finish=tus and keep_tus_data and not truncate)
         fh, self._fh = self._fh, None
         tmp, self._tmp = self._tmp, None
-        tus = self.request.method == "PATCH"
         start = self._start_offset
 
         def drop() -> None:
@@ -760,6 +771,85 @@ class TransferHandler(_FileSender):
             await self._send_file(fh, info, send_body=send_body)
         finally:
             await blocking(fh.close)
+
+
+class _Lane:
+    """Runs ``work(piece)`` over the pieces given to :meth:`add`, in order, on a worker
+    thread (:func:`.worker.blocking`) that takes piece after piece while some are
+    waiting: no hand-over between the loop and a thread per piece. An upload has a lane
+    for its file and one for its MD5 over the same pieces, which run at once. The first
+    error stops the lane; :meth:`wait` raises it."""
+
+    def __init__(self, work: Callable[[bytes], object]) -> None:
+        self._work = work
+        self._loop = asyncio.get_running_loop()
+        self._lock = threading.Lock()  # what the worker thread shares with the loop
+        self._pieces: collections.deque[bytes] = collections.deque()
+        self._left = 0  # bytes added and not yet done
+        self._running = False  # a worker is taking pieces
+        self._error: BaseException | None = None
+        self._stopped = False
+        self._worker: asyncio.Future | None = None
+        self._progress = asyncio.Event()
+
+    def add(self, piece: bytes) -> None:
+        with self._lock:
+            if self._stopped or self._error is not None:
+                return
+            self._pieces.append(piece)
+            self._left += len(piece)
+            start = not self._running
+            self._running = True
+        if start:
+            self._worker = asyncio.ensure_future(blocking(self._take_pieces))
+
+    def _take_pieces(self) -> None:  # on a worker thread
+        while True:
+            with self._lock:
+                if not self._pieces:
+                    self._running = False
+                    break
+                piece = self._pieces.popleft()
+            try:
+                self._work(piece)
+            except BaseException as exc:  # for wait() to raise on the loop
+                with self._lock:
+                    self._error = exc
+                    self._pieces.clear()
+                    self._running = False
+                break
+            with self._lock:
+                self._left -= len(piece)
+            self._wake()
+        self._wake()
+
+    def _wake(self) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits
+            self._loop.call_soon_threadsafe(self._progress.set)
+
+    async def wait(self, left: int = 0) -> None:
+        """Until at most ``left`` bytes are still to be done (0: all done and the worker
+        gone), or the lane is stopped; raises the lane's error."""
+        while True:
+            with self._lock:
+                if self._error is not None:
+                    raise self._error
+                if self._stopped or (self._left <= left and (left or not self._running)):
+                    return
+                self._progress.clear()
+            await self._progress.wait()
+
+    async def stop(self, *, finish: bool = False) -> None:
+        """Take no more pieces and drop those still waiting (``finish``: do them first);
+        return once the worker is gone. Whoever waits is let go."""
+        with self._lock:
+            self._stopped = True
+            if not finish:
+                self._pieces.clear()
+        self._progress.set()
+        if self._worker is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._worker)
 
 
 def _unlink_quietly(path: str | None) -> None:
