@@ -91,7 +91,8 @@ class CS3Mount(mfusepy.Operations):
         self.mounted = False
 
     def init_with_config(self, conn_info, config_3) -> None:
-        """Mounted: read ahead a megabyte at a time (FUSE's default is 128 KiB)."""
+        """Mounted: ask the kernel to read ahead a megabyte at a time (it grants up to its
+        own limit: 128 KiB on common kernels, where reads then come 128 KiB at a time)."""
         self.mounted = True
         if conn_info is not None:
             conn_info.max_readahead = READAHEAD
