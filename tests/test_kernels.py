@@ -240,6 +240,19 @@ def test_renames_deletes_and_appends_in_the_mount(einstein_mount):
         (mountpoint / "no-such-file").read_text()
 
 
+def test_a_file_changed_elsewhere_shows_within_two_seconds(einstein_mount):
+    einstein, mountpoint = einstein_mount
+    name = f"c-{uuid.uuid4().hex[:6]}.txt"
+    einstein.put_ok(f"/home/{name}", b"first\n")
+    assert (mountpoint / name).read_text() == "first\n"
+    einstein.put_ok(f"/home/{name}", b"second, longer\n")  # another client, another size
+    started = time.monotonic()
+    while (mountpoint / name).read_text() != "second, longer\n" and time.monotonic() - started < 5:
+        time.sleep(0.05)
+    assert (mountpoint / name).read_text() == "second, longer\n"
+    assert time.monotonic() - started < 2.0
+
+
 def test_a_file_locked_by_another_application_keeps_what_was_written(einstein_mount):
     """Written through the mount while Collabora (say) holds the file's lock: the close
     says EBUSY, the file is untouched, and what was written is kept as a conflict copy."""
