@@ -174,6 +174,21 @@ def read_back_with_inveniordm_py(mz_standin, result: dict, files: dict[str, byte
     assert str(latest["id"]) == result["record_id"]
 
 
+async def test_a_server_with_only_the_legacy_deposit_api_is_refused_clearly(mz_fetch, mz_standin):
+    await sign_in(mz_fetch, mz_standin)
+    name = f"legacy-{uuid.uuid4().hex[:6]}"
+    await make_folder(mz_fetch, name, {"a.txt": b"a"})
+    mz_standin.config(records_api=False)
+    try:
+        payload = await refused(mz_fetch, "mesh-zenodo", "zenodo", "publications", status=409,
+                                body={"path": name, "metadata": METADATA, "publish": True})
+    finally:
+        mz_standin.config(records_api=True)
+    assert "legacy deposit API" in payload["message"]
+    assert not [r for r in mz_standin.requests("^/api/records$") if r["method"] == "POST"]  # no draft made
+    assert not [r for r in mz_standin.requests("^/api/deposit") if r["method"] != "GET"]  # nor a deposition
+
+
 async def test_invalid_metadata_is_refused_before_anything_is_sent(mz_fetch, mz_standin):
     await sign_in(mz_fetch, mz_standin)
     name = f"bad-{uuid.uuid4().hex[:6]}"

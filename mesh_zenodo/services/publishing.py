@@ -88,6 +88,12 @@ class Forbidden(ServiceError):
     http_status = 403
 
 
+class LegacyOnly(ServiceError):
+    """The Zenodo server has only the legacy deposit API (no InvenioRDM records API)."""
+
+    http_status = 409
+
+
 class SnapshotChanged(ServiceError):
     """A file changed while it was being published."""
 
@@ -315,6 +321,11 @@ class PublishService(LoggingConfigurable):
             )
         if request.new_version and not previous:
             raise InvalidRequest(f"/{request.display} was never published: there is no record to add a version to")
+        if not await zenodo.has_records_api():
+            raise LegacyOnly(
+                f"{zenodo.base_url} has only Zenodo's legacy deposit API (no /api/records drafts): mesh-zenodo "
+                "publishes through InvenioRDM's records API, which zenodo.org and every InvenioRDM serve"
+            )
         files = await self.snapshot(
             cs3, request.folder, include_hidden=request.include_hidden, selection=request.selection
         )

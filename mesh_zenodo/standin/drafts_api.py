@@ -53,10 +53,32 @@ def validation(errors: list[dict]) -> Exception:
     return problem(400, VALIDATION, errors)
 
 
+class _Switched:
+    """Adds routes that answer 404 while ``enabled()`` is false (a server as zenodo.org
+    was before InvenioRDM: the legacy deposit API only; setting ``records_api``)."""
+
+    def __init__(self, router: web.UrlDispatcher, enabled) -> None:
+        self._router, self._enabled = router, enabled
+
+    def __getattr__(self, name: str):
+        add = getattr(self._router, name)
+
+        def adding(path: str, handler, **kwargs):
+            async def switched(request: web.Request) -> web.StreamResponse:
+                if not self._enabled():
+                    raise problem(404, "The requested URL was not found on the server.")
+                return await handler(request)
+
+            return add(path, switched, **kwargs)
+
+        return adding
+
+
 class DraftsAPI(Routes):
     """``/api/records`` writes, ``/api/records/:id/draft…``, ``/versions``, ``/api/user/records``."""
 
     def add_routes(self, router: web.UrlDispatcher) -> None:
+        router = _Switched(router, lambda: self.store.records_api)
         for prefix in ("/api/records", "/api/records/"):
             router.add_post(prefix, self.create)
         router.add_get("/api/user/records", self.user_records)

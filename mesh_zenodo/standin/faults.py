@@ -284,12 +284,14 @@ class Control:
     async def set_config(self, request: web.Request) -> web.Response:
         """``rate_limit`` (per minute), ``rate_limit_hour`` (``null``: none), ``limits``
         (``max_files``, ``max_file_size``, ``quota_size`` in bytes), ``doi_prefix`` or
-        ``sandbox`` (DOIs ``10.5072/zenodo.<id>``), ``legacy_newversion_quirk``."""
+        ``sandbox`` (DOIs ``10.5072/zenodo.<id>``), ``legacy_newversion_quirk``, ``records_api``
+        (false: a server with the legacy deposit API only, its records API routes 404)."""
         try:
             body = await request.json()
         except ValueError:
             return json_error(400, "invalid JSON")
-        unknown = set(body) - {"rate_limit", "rate_limit_hour", "limits", "doi_prefix", "sandbox", "legacy_newversion_quirk"}
+        unknown = set(body) - {"rate_limit", "rate_limit_hour", "limits", "doi_prefix", "sandbox", "legacy_newversion_quirk",
+                               "records_api"}
         if unknown:
             return json_error(400, f"unknown settings: {sorted(unknown)}")
         for name, value in (body.get("rate_limit") or {}).items():
@@ -310,6 +312,8 @@ class Control:
             self.store.doi_prefix = str(body["doi_prefix"])
         if "legacy_newversion_quirk" in body:
             self.store.legacy_newversion_quirk = bool(body["legacy_newversion_quirk"])
+        if "records_api" in body:
+            self.store.records_api = bool(body["records_api"])
         self.limiter.windows.clear()
         return web.json_response(self.settings())
 

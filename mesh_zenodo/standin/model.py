@@ -276,6 +276,8 @@ class Store:
         #: legacy ``newversion`` as today's zenodo.org: new version + files import, so it
         #: fails while the concept's next draft exists with files (docs/zenodo-standin.md)
         self.legacy_newversion_quirk = True
+        #: InvenioRDM's records API (drafts); off: the legacy deposit API only (404s)
+        self.records_api = True
         self._startup: dict[str, Any] = {}
         self.remember_settings()
 
@@ -284,7 +286,7 @@ class Store:
         self.next_id += 1
         return value
 
-    SETTINGS = ("max_files", "max_file_size", "quota_size", "doi_prefix", "legacy_newversion_quirk")
+    SETTINGS = ("max_files", "max_file_size", "quota_size", "doi_prefix", "legacy_newversion_quirk", "records_api")
 
     def remember_settings(self) -> None:
         """Keep the current limits and switches as the ones :meth:`restore_settings` restores."""
