@@ -56,6 +56,7 @@ class MeshZenodoApp(ExtensionApp):
     sharing = Instance(SharingService, help="Shares, shares with me and grantee search on the CS3 storage.")
     spaces = Instance(SpaceService, help="Project spaces, their members and quota.")
     publishing = Instance(PublishService, help="Publishes folders of the storage to Zenodo.")
+    health = Instance(HealthService, help="Whether the storage and Zenodo answer (GET /mesh-zenodo/health).")
     kernel_access = Instance(KernelAccess, allow_none=True,
                              help="The FUSE mount and tokens of kernels and terminals (Lab's files on CS3 only).")
 
@@ -103,6 +104,11 @@ class MeshZenodoApp(ExtensionApp):
                             scratch=self.serverapp.root_dir, preexec_fn=die_with_parent_hook(),
                             on_mount=self._terminals_on_mount)
 
+    @default("health")
+    def _default_health(self) -> HealthService:
+        on_cs3 = isinstance(self.serverapp.contents_manager, CS3ContentsManager)
+        return HealthService(self.cs3 if on_cs3 else None, self.zenodo_connection, self.kernel_access)
+
     def initialize_settings(self) -> None:
         if MERGE_EVENT not in self.serverapp.event_logger.schemas.schema_ids:
             self.serverapp.event_logger.register_event_schema(MERGE_EVENT_SCHEMA)
@@ -138,8 +144,7 @@ class MeshZenodoApp(ExtensionApp):
             rest.routes(
                 cs3=self.cs3, connection=self.zenodo_connection, jobs=self.jobs, pulls=self.pulls, sharing=self.sharing,
                 spaces=self.spaces, publishing=self.publishing, kernel_access=self.kernel_access,
-                health=HealthService(self.cs3 if isinstance(self.serverapp.contents_manager, CS3ContentsManager)
-                                     else None, self.zenodo_connection, self.kernel_access),
+                health=self.health,
             )
         )
 

@@ -304,11 +304,22 @@ class CS3Client(LoggingConfigurable):
     async def _authenticate(self) -> user_res.User:
         if self.token_file or self.access_token:
             return await self._ready_token()
+        response = await self._authenticate_request(*self._credentials())
+        self._token = response.token
+        self._user = response.user
+        self._token_exp = _token_expiry(response.token)
+        if response.user.username and (self.bearer_token or self.bearer_token_file):
+            self.username = response.user.username  # the OIDC token says who this is
+        return response.user
+
+    def _credentials(self) -> tuple[str, str, str, str]:
+        """(auth type, client id, secret, who: for messages) of a sign-in: an OIDC token
+        (Reva's bearer auth) if one is configured, else the password."""
         if self.bearer_token or self.bearer_token_file:
-            return await self._sign_in("bearer", "", self._bearer(), "with the OIDC token")
+            return "bearer", "", self._bearer(), "with the OIDC token"
         if not self.username:
             raise errors.Unauthenticated("no CS3 user is configured (CS3Client.username)")
-        return await self._sign_in(self.auth_type, self.username, self.password, f"as {self.username}")
+        return self.auth_type, self.username, self.password, f"as {self.username}"
 
     def _bearer(self) -> str:
         if not self.bearer_token_file:
@@ -319,15 +330,6 @@ class CS3Client(LoggingConfigurable):
         except OSError as err:
             raise errors.Unauthenticated(
                 f"cannot read the OIDC token file {self.bearer_token_file}: {err.strerror or err}") from None
-
-    async def _sign_in(self, auth_type: str, client_id: str, secret: str, who: str) -> user_res.User:
-        response = await self._authenticate_request(auth_type, client_id, secret, who)
-        self._token = response.token
-        self._user = response.user
-        self._token_exp = _token_expiry(response.token)
-        if auth_type == "bearer":  # the token says who this is
-            self.username = response.user.username
-        return response.user
 
     async def _authenticate_request(self, auth_type: str, client_id: str, secret: str, who: str):
         request = gw.AuthenticateRequest(type=auth_type, client_id=client_id, client_secret=secret)
@@ -374,11 +376,7 @@ class CS3Client(LoggingConfigurable):
         if self.token_file or self.access_token:
             token = await self._access_token()
             return token, self._token_exp
-        if self.bearer_token or self.bearer_token_file:
-            response = await self._authenticate_request("bearer", "", self._bearer(), "with the OIDC token")
-        else:
-            response = await self._authenticate_request(
-                self.auth_type, self.username, self.password, f"as {self.username}")
+        response = await self._authenticate_request(*self._credentials())
         return response.token, _token_expiry(response.token)
 
     async def _access_token(self) -> str:

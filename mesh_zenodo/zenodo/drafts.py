@@ -143,25 +143,9 @@ class DraftsMixin:
         """Reserve the draft's DOI (``10.5281/zenodo.<id>``; the sandbox: ``10.5072``) and
         return it; a DOI already reserved is returned as it is."""
         rid, path = self._draft_path(record_id, "/pids/doi")
-        action = f"reserving a DOI for draft {rid}"
-        attempt = 0
-        while True:
-            try:
-                draft = await self._rdm("POST", path, action=action, idempotent=False)
-                return draft["pids"]["doi"]["identifier"]
-            except errors.ValidationError:
-                doi = await self._reserved_doi(record_id)
-                if doi:
-                    return doi
-                raise
-            except (errors.ServerError, errors.Unreachable):
-                doi = await self._reserved_doi(record_id)  # maybe reserved before the answer was lost
-                if doi:
-                    return doi
-                if attempt >= self.retries:  # type: ignore[attr-defined]
-                    raise
-                attempt += 1
-                await asyncio.sleep(self._backoff(attempt))  # type: ignore[attr-defined]
+        doi, draft = await self._once(path, f"reserving a DOI for draft {rid}", lambda: self._reserved_doi(record_id),
+                                      settled_by=(errors.ValidationError,))  # (already reserved: a 400)
+        return doi if doi is not None else draft["pids"]["doi"]["identifier"]
 
     async def _reserved_doi(self, record_id: int | str) -> str | None:
         draft = await self.get_draft(record_id)
@@ -250,21 +234,12 @@ class DraftsMixin:
         refuses a draft that has files already). After a failure that may have reached
         the server, the draft's files are read before trying again."""
         rid, path = self._draft_path(record_id, "/actions/files-import")
-        action = f"importing the previous version's files into draft {rid}"
-        attempt = 0
-        while True:
-            try:
-                listing = await self._rdm("POST", path, action=action, idempotent=False)
-                entries = (listing or {}).get("entries") or []
-                return list(entries.values()) if isinstance(entries, dict) else entries
-            except (errors.ServerError, errors.Unreachable):
-                present = await self.list_draft_files(record_id)
-                if present:
-                    return present
-                if attempt >= self.retries:  # type: ignore[attr-defined]
-                    raise
-                attempt += 1
-                await asyncio.sleep(self._backoff(attempt))  # type: ignore[attr-defined]
+        present, listing = await self._once(path, f"importing the previous version's files into draft {rid}",
+                                            lambda: self.list_draft_files(record_id))
+        if present is not None:
+            return present
+        entries = (listing or {}).get("entries") or []
+        return list(entries.values()) if isinstance(entries, dict) else entries
 
     # ------------------------------------------------------------------ publish, versions
 
@@ -273,19 +248,31 @@ class DraftsMixin:
         draft and the record are read: a publication that happened is returned, never
         repeated; one that did not is tried again (up to ``retries`` times)."""
         rid, path = self._draft_path(record_id, "/actions/publish")
-        action = f"publishing draft {rid}"
+        # (a 404 at a repeat: the draft is gone, perhaps because the first attempt published it)
+        published, record = await self._once(path, f"publishing draft {rid}", lambda: self._published(rid),
+                                             on_repeat=(errors.NotFound,))
+        return published if published is not None else record
+
+    async def _once(self, path: str, action: str, happened, *, settled_by: tuple = (), on_repeat: tuple = ()):
+        """POST an action that must not happen twice: ``(None, answer)``. After a failure
+        that may have reached Zenodo (5xx, a broken connection; ``on_repeat`` errors from
+        the second attempt on), ``happened()`` is asked first: a result other than None
+        or empty means the action did happen, and ``(result, None)`` is returned; else it
+        is tried again, up to ``retries`` times. ``settled_by`` errors are answered by
+        ``happened()`` too, but never retried."""
         attempt = 0
         while True:
             try:
-                return await self._rdm("POST", path, action=action, idempotent=False)
-            except (errors.ServerError, errors.Unreachable, errors.NotFound) as err:
-                if isinstance(err, errors.NotFound) and attempt == 0:
+                return None, await self._rdm("POST", path, action=action, idempotent=False)
+            except (errors.ServerError, errors.Unreachable, *settled_by, *on_repeat) as err:
+                if isinstance(err, on_repeat) and not isinstance(err, (errors.ServerError, errors.Unreachable)) \
+                        and attempt == 0:
                     raise
-                published = await self._published(rid)
-                if published is not None:
-                    self.log.info("Zenodo: %s: it was published despite the error", action)  # type: ignore[attr-defined]
-                    return published
-                if attempt >= self.retries:  # type: ignore[attr-defined]
+                done = await happened()
+                if done:
+                    self.log.info("Zenodo: %s: it happened despite the error", action)  # type: ignore[attr-defined]
+                    return done, None
+                if isinstance(err, settled_by) or attempt >= self.retries:  # type: ignore[attr-defined]
                     raise
                 attempt += 1
                 await asyncio.sleep(self._backoff(attempt))  # type: ignore[attr-defined]
