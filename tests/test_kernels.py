@@ -23,7 +23,7 @@ from cs3.storage.provider.v1beta1 import resources_pb2 as spr
 from traitlets.config import Config
 
 from mesh_zenodo.cs3.client import PASSWORD_ENV, TOKEN_FILE_ENV
-from mesh_zenodo.pytest_plugin import PASSWORDS, StorageUser, cs3_config, source_tree_env, wait_for
+from mesh_zenodo.pytest_plugin import PASSWORDS, StorageUser, cs3_config, source_tree_env, start_storage, wait_for
 
 
 def server_config(mz_storage, mz_cs3_root, **kernel_access) -> Config:
@@ -275,6 +275,38 @@ def test_a_file_locked_by_another_application_keeps_what_was_written(einstein_mo
     wait_for(copies, timeout=10)
     assert len(copies()) == 1, einstein.names(folder)
     assert einstein.read(f"{folder}/{copies()[0]}") == b"typed in a kernel\n"
+
+
+def test_a_write_to_a_full_storage_is_kept_on_this_machine(tmp_path):
+    """No quota left: the close fails with ENOSPC, the stored file stays as it was, no
+    conflict copy can be written either, and what was written is kept in --kept-dir."""
+    storage = start_storage(tmp_path / "full", ["--quota", str(1 << 20)])
+    einstein = StorageUser(storage.grpc_addr, "einstein")
+    token_file = tmp_path / "token"
+    token_file.write_text(einstein.token)
+    mountpoint, kept = tmp_path / "cs3", tmp_path / "kept"
+    mountpoint.mkdir()
+    env = {**source_tree_env(), "MESH_ZENODO_CS3_GATEWAY": storage.grpc_addr, TOKEN_FILE_ENV: str(token_file)}
+    process = subprocess.Popen([sys.executable, "-m", "mesh_zenodo.fs.mount", str(mountpoint), "--root", "/home",
+                                "--kept-dir", str(kept)], env=env, stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: os.path.ismount(mountpoint) or process.poll() is not None, timeout=30)
+        einstein.put_ok("/home/data.bin", b"small\n")
+        big = os.urandom(2 << 20)
+        with pytest.raises(OSError) as full:
+            with open(mountpoint / "data.bin", "wb") as f:
+                f.write(big)
+        assert full.value.errno == errno.ENOSPC
+        assert einstein.read("/home/data.bin") == b"small\n"  # the old state, whole
+        wait_for(lambda: kept.exists() and [p for p in kept.iterdir() if p.stat().st_size == len(big)], timeout=10)
+        (name,) = os.listdir(kept)
+        assert name.startswith("data.bin.einstein.") and (kept / name).read_bytes() == big
+    finally:
+        process.terminate()
+        said = process.communicate(timeout=30)[1].decode()
+        einstein.close()
+        storage.stop()
+    assert "its content is kept at" in said and str(kept) in said
 
 
 # --------------------------------------------------------------------------------------

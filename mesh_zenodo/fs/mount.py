@@ -27,7 +27,9 @@ Behaviour:
   write a temporary file and rename it over the old one);
 * a file that cannot be written at close (locked by another application, quota, a role
   lost meanwhile) fails the close with the reason (EBUSY, ENOSPC, EACCES) and its
-  content is kept beside it as a conflict copy (``<name>.<user>.<time>.conflict<ext>``).
+  content is kept beside it as a conflict copy (``<name>.<user>.<time>.conflict<ext>``);
+  when even that cannot be written (the storage away or full), in ``--kept-dir`` on this
+  machine, and the log says where.
 """
 
 from __future__ import annotations
@@ -78,10 +80,11 @@ class CS3Mount(mfusepy.Operations):
 
     use_ns = True
 
-    def __init__(self, fs: CS3FileSystem, root: str, spool_dir: str | None = None) -> None:
+    def __init__(self, fs: CS3FileSystem, root: str, spool_dir: str | None = None, kept_dir: str | None = None) -> None:
         self.fs = fs
         self.root = root.rstrip("/") or "/"
         self.spool_dir = spool_dir
+        self.kept_dir = kept_dir or os.path.join(spool_dir or tempfile.gettempdir(), "kept")
         self.uid, self.gid = os.getuid(), os.getgid()
         self._attrs: dict[str, tuple[float, dict | None]] = {}
         self._lists: dict[str, tuple[float, list[str]]] = {}
@@ -162,7 +165,10 @@ class CS3Mount(mfusepy.Operations):
         return None
 
     def _spool(self, cs3_path: str, with_content: bool):
-        spool = tempfile.TemporaryFile(prefix="mz-mount-", dir=self.spool_dir, buffering=0)
+        try:
+            spool = tempfile.TemporaryFile(prefix="mz-mount-", dir=self.spool_dir, buffering=0)
+        except OSError as err:
+            raise mfusepy.FuseOSError(err.errno or errno.EIO) from None
         if with_content:
             offset, size = 0, self._require(cs3_path)["size"]
             while offset < size:
@@ -339,7 +345,10 @@ class CS3Mount(mfusepy.Operations):
         if handle.spool is None:
             raise mfusepy.FuseOSError(errno.EBADF)
         with handle.lock:
-            written = os.pwrite(handle.spool.fileno(), data, offset)
+            try:
+                written = os.pwrite(handle.spool.fileno(), data, offset)
+            except OSError as err:  # the local disk is full: the writer is told (ENOSPC)
+                raise mfusepy.FuseOSError(err.errno or errno.EIO) from None
             handle.dirty = True
         return written
 
@@ -379,12 +388,27 @@ class CS3Mount(mfusepy.Operations):
         copy = posixpath.join(folder, conflict_copy_name(name, user))
         try:
             self._call("_put_file", f"/proc/self/fd/{handle.spool.fileno()}", copy, mode="create")
-        except mfusepy.FuseOSError:
-            log.warning("writing %s failed (%s) and so did keeping it as %s: its content is lost",
-                        handle.path, os.strerror(err.errno), copy)
+        except mfusepy.FuseOSError:  # the storage is away or full: keep it on this machine
+            kept = self._keep_locally(handle, conflict_copy_name(name, user))
+            log.warning("writing %s failed (%s) and so did keeping it as %s: its content is kept at %s",
+                        handle.path, os.strerror(err.errno), copy, kept or "(nowhere: the local disk is full too)")
             return
         log.warning("writing %s failed (%s): its content is kept as %s", handle.path, os.strerror(err.errno), copy)
         self._changed(copy)
+
+
+    def _keep_locally(self, handle: Handle, name: str) -> str | None:
+        """The spool's content as a file of its own in ``kept_dir`` (on this machine)."""
+        try:
+            os.makedirs(self.kept_dir, mode=0o700, exist_ok=True)
+            target = os.path.join(self.kept_dir, name)
+            handle.spool.seek(0)
+            with open(target, "xb") as out:
+                while chunk := handle.spool.read(CHUNK):
+                    out.write(chunk)
+            return target
+        except OSError:
+            return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -393,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", default="/home", help="the CS3 folder to mount (default /home)")
     parser.add_argument("--gateway", default=None, help="HOST:PORT of the CS3 gateway")
     parser.add_argument("--spool-dir", default=None, help="where files being written wait for their upload")
+    parser.add_argument("--kept-dir", default=None,
+                        help="where a file that could be written neither in place nor as a conflict copy is kept")
     parser.add_argument("--tls", action="store_true", default=None)
     parser.add_argument("--root-certificates", default=None)
     args = parser.parse_args(argv)
@@ -402,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     # descriptor"). The server checked the root folder and the token before it ran us.
     fs = CS3FileSystem(gateway=args.gateway, tls=args.tls, root_certificates=args.root_certificates,
                        skip_instance_cache=True)
-    operations = CS3Mount(fs, args.root, args.spool_dir)
+    operations = CS3Mount(fs, args.root, args.spool_dir, args.kept_dir)
     try:
         mfusepy.FUSE(operations, args.mountpoint, foreground=True, nothreads=False, fsname="cs3",
                      subtype="mesh-zenodo", attr_timeout=TTL, entry_timeout=TTL, negative_timeout=TTL,

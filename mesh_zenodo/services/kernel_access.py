@@ -26,7 +26,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 
-from jupyter_core.paths import jupyter_runtime_dir
+from jupyter_core.paths import jupyter_data_dir, jupyter_runtime_dir
 from traitlets import Bool, Float, Instance, Unicode
 from traitlets.config import LoggingConfigurable
 
@@ -130,8 +130,10 @@ class KernelAccess(LoggingConfigurable):
         token_file = await self.issue("mount")
         spool = os.path.join(self._base, "spool")
         os.makedirs(spool, mode=0o700, exist_ok=True)
+        # (kept files outlive the server: under Jupyter's data dir, not the runtime dir)
+        kept = os.path.join(jupyter_data_dir(), "mesh-zenodo", "kept", _safe(self.cs3.username))
         command = [sys.executable, "-m", "mesh_zenodo.fs.mount", path, "--root", root,
-                   "--spool-dir", spool]
+                   "--spool-dir", spool, "--kept-dir", kept]
         self._process = subprocess.Popen(
             command, env=self.environment(token_file), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, preexec_fn=self._preexec_fn, start_new_session=True,
